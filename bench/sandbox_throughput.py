@@ -1,0 +1,376 @@
+"""How fast the sandbox pages a large backlog, next to a trivial server sending the same bytes.
+
+Run ``python -m bench.sandbox_throughput [--issues 100000] [--runs 3]``. It generates a backlog,
+loads it into an in-process sandbox, and pages ``project in (ACME, OPS) ORDER BY key ASC`` with a
+bare ``requests.Session`` loop (``.json()`` per page, as a client would):
+
+- Cloud ``GET /rest/api/3/search/jql`` with ``nextPageToken``;
+- Data Center ``GET /rest/api/2/search`` with ``startAt``;
+- baseline: the Cloud pages, captured byte for byte, served by a minimal ``http.server`` on
+  loopback with the same client loop, so "sandbox vs trivial server" says how much of the time
+  the sandbox itself costs (JSON encoding, rendering and routing) beyond HTTP and ``.json()``.
+
+Client and server share one process (and its GIL), as they do in the test suite. Memory is
+measured in a separate pass under ``tracemalloc`` (which slows everything down), so the timed
+runs are untraced; ``ru_maxrss`` is read after the sandbox has loaded and served its Cloud runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gc
+import resource
+import socket
+import statistics
+import sys
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from roadmap_sync.sandbox.generate import generate_backlog
+from roadmap_sync.sandbox.server import SandboxServer
+from roadmap_sync.sandbox.store import SiteData
+
+JQL = "project in (ACME, OPS) ORDER BY key ASC"
+FIELDS = (
+    "summary,issuetype,status,labels,fixVersions,components,parent,project,updated,"
+    "customfield_10016"
+)
+CLOUD_PATH = "/rest/api/3/search/jql"
+DC_PATH = "/rest/api/2/search"
+TARGET = 20_000
+MIB = 1024 * 1024
+TIMEOUT = 60
+
+
+@dataclass
+class Pass:
+    """One complete paging of the query."""
+
+    issues: int
+    pages: int
+    seconds: float
+    first_page: float
+    body_bytes: int
+
+    @property
+    def rate(self) -> float:
+        """Issues per second."""
+        return self.issues / self.seconds
+
+
+@dataclass
+class Series:
+    """Repeated passes over one endpoint."""
+
+    label: str
+    passes: list[Pass] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        """Median issues per second."""
+        return statistics.median(p.rate for p in self.passes)
+
+
+@dataclass
+class Memory:
+    """What the sandbox holds: tracemalloc peaks and the process's maximum RSS."""
+
+    load_current: int = 0
+    load_peak: int = 0
+    serve_peak: int = 0
+    maxrss: int = 0
+
+
+@dataclass
+class Captured:
+    """The Cloud pages as sent, and which ``nextPageToken`` asks for which page."""
+
+    pages: list[bytes] = field(default_factory=list)
+    index_by_token: dict[str, int] = field(default_factory=dict)
+
+
+# -- the client loops --------------------------------------------------------------------------
+
+
+def client_session(site: SandboxServer) -> requests.Session:
+    """A bare session with the flavor's Authorization header precomputed."""
+    session = requests.Session()
+    if site.flavor == "cloud":
+        raw = base64.b64encode(f"{site.email}:{site.token}".encode()).decode()
+        session.headers["Authorization"] = f"Basic {raw}"
+    else:
+        session.headers["Authorization"] = f"Bearer {site.token}"
+    return session
+
+
+def page_cloud(
+    session: requests.Session, base_url: str, page_size: int, capture: Captured | None = None
+) -> Pass:
+    """Page ``/rest/api/3/search/jql`` by ``nextPageToken`` until ``isLast``."""
+    params: dict[str, str | int] = {"jql": JQL, "fields": FIELDS, "maxResults": page_size}
+    issues = pages = body_bytes = 0
+    first_page = 0.0
+    start = time.perf_counter()
+    while True:
+        response = session.get(base_url + CLOUD_PATH, params=params, timeout=TIMEOUT)
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        if pages == 0:
+            first_page = time.perf_counter() - start
+        issues += len(body["issues"])
+        pages += 1
+        body_bytes += len(response.content)
+        if capture is not None:
+            capture.pages.append(response.content)
+        if body["isLast"]:
+            break
+        params["nextPageToken"] = body["nextPageToken"]
+        if capture is not None:
+            capture.index_by_token[body["nextPageToken"]] = pages
+    return Pass(issues, pages, time.perf_counter() - start, first_page, body_bytes)
+
+
+def page_datacenter(session: requests.Session, base_url: str, page_size: int) -> Pass:
+    """Page ``/rest/api/2/search`` by ``startAt`` until ``total``."""
+    params: dict[str, str | int] = {"jql": JQL, "fields": FIELDS, "maxResults": page_size}
+    issues = pages = body_bytes = 0
+    first_page = 0.0
+    start = time.perf_counter()
+    while True:
+        params["startAt"] = issues
+        response = session.get(base_url + DC_PATH, params=params, timeout=TIMEOUT)
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        if pages == 0:
+            first_page = time.perf_counter() - start
+        issues += len(body["issues"])
+        pages += 1
+        body_bytes += len(response.content)
+        if issues >= body["total"] or not body["issues"]:
+            break
+    return Pass(issues, pages, time.perf_counter() - start, first_page, body_bytes)
+
+
+# -- the trivial baseline server ---------------------------------------------------------------
+
+
+class _PageHandler(BaseHTTPRequestHandler):
+    """Answers each request with a captured page, looked up by ``nextPageToken``."""
+
+    protocol_version = "HTTP/1.1"
+    captured: ClassVar[Captured]
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the per-request stderr lines."""
+
+    def do_GET(self) -> None:
+        """Send the page the token asks for, head and body in one write (as the sandbox does)."""
+        token = parse_qs(urlsplit(self.path).query).get("nextPageToken", [""])[-1]
+        body = self.captured.pages[self.captured.index_by_token.get(token, 0)]
+        head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=UTF-8\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        self.wfile.write(head.encode("latin-1") + body)
+
+
+class TrivialServer:
+    """A minimal ``ThreadingHTTPServer`` on loopback serving pre-encoded pages."""
+
+    def __init__(self, captured: Captured) -> None:
+        handler = type("PageHandler", (_PageHandler,), {"captured": captured})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        host, port = self._httpd.server_address[:2]
+        self.url = f"http://{host!s}:{port}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> TrivialServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+# -- phases ------------------------------------------------------------------------------------
+
+
+def maxrss_bytes() -> int:
+    """The process's peak resident set size (Linux reports KiB)."""
+    scale = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+def timed_runs(
+    label: str, runs: int, expected: int, one_pass: Callable[[], Pass], out: list[Series]
+) -> Series:
+    """Run ``one_pass`` ``runs`` times, checking that each pass saw every issue."""
+    series = Series(label)
+    for number in range(1, runs + 1):
+        gc.collect()
+        result = one_pass()
+        if result.issues != expected:
+            raise SystemExit(f"{label}: paged {result.issues} issues, expected {expected}")
+        series.passes.append(result)
+        print(f"  {label}  run {number}: {result.rate:>9,.0f} issues/s  ({result.seconds:.2f} s)")
+    out.append(series)
+    return series
+
+
+def measure_memory(n_issues: int, seed: int, page_size: int) -> tuple[int, int, int]:
+    """tracemalloc: (current after load, peak during generate + load, peak while serving)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        data = SiteData.from_json(generate_backlog(n_issues, seed))
+        with SandboxServer(data, flavor="cloud", bulk_delay=0.01) as site:
+            del data
+            gc.collect()
+            current, load_peak = tracemalloc.get_traced_memory()
+            tracemalloc.reset_peak()
+            with client_session(site) as session:
+                page_cloud(session, site.url, page_size)
+            _, serve_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return current, load_peak, serve_peak
+
+
+def run(n_issues: int, runs: int, page_size: int, seed: int, skip_memory: bool) -> int:
+    """Every phase, then the summary."""
+    print(
+        f"sandbox throughput: {n_issues:,} issues (seed {seed}), pages of {page_size}, "
+        f"{runs} run(s) each\n  jql: {JQL}\n  fields: {FIELDS}\n"
+    )
+    started = time.perf_counter()
+    t0 = time.perf_counter()
+    document = generate_backlog(n_issues, seed)
+    generate_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    data = SiteData.from_json(document)
+    del document
+    series: list[Series] = []
+    memory = Memory()
+    captured = Captured()
+
+    with SandboxServer(data, flavor="cloud", bulk_delay=0.01) as site:
+        load_s = time.perf_counter() - t0
+        expected = len(site.store.issues)
+        with client_session(site) as session:
+            cloud = timed_runs(
+                "Cloud  /rest/api/3/search/jql (sandbox)",
+                runs,
+                expected,
+                lambda: page_cloud(session, site.url, page_size),
+                series,
+            )
+            memory.maxrss = maxrss_bytes()
+            page_cloud(session, site.url, page_size, captured)  # untimed: the baseline's pages
+
+    with TrivialServer(captured) as trivial, requests.Session() as session:
+        session.headers["Authorization"] = "Basic " + base64.b64encode(b"x:y").decode()
+        baseline = timed_runs(
+            "trivial http.server, same Cloud pages  ",
+            runs,
+            expected,
+            lambda: page_cloud(session, trivial.url, page_size),
+            series,
+        )
+    captured = Captured()
+
+    with SandboxServer(data, flavor="datacenter", bulk_delay=0.01) as site:
+        with client_session(site) as session:
+            timed_runs(
+                "DC     /rest/api/2/search     (sandbox)",
+                runs,
+                expected,
+                lambda: page_datacenter(session, site.url, page_size),
+                series,
+            )
+    del data
+
+    if not skip_memory:
+        print("  memory pass under tracemalloc ...")
+        memory.load_current, memory.load_peak, memory.serve_peak = measure_memory(
+            n_issues, seed, page_size
+        )
+
+    ratio = cloud.median / baseline.median
+    print_summary(series, runs, generate_s, load_s, memory, n_issues, skip_memory)
+    print(f"\nsandbox vs trivial server: {ratio:.2f}x  (Cloud sandbox median / baseline median)")
+    verdict = "met" if cloud.median >= TARGET else "NOT met"
+    print(f"target >= {TARGET:,} issues/s (Cloud median {cloud.median:,.0f}): {verdict}")
+    print(f"total bench time: {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def print_summary(
+    series: Sequence[Series],
+    runs: int,
+    generate_s: float,
+    load_s: float,
+    memory: Memory,
+    n_issues: int,
+    skip_memory: bool,
+) -> None:
+    """The results table and the memory lines."""
+    runs_head = "".join(f"{'run ' + str(i):>10}" for i in range(1, runs + 1))
+    header = f"{'issues/s':<40}{runs_head}{'median':>10}{'1st page':>10}{'MiB/s':>8}"
+    print("\n" + header)
+    print("-" * len(header))
+    for s in series:
+        cells = "".join(f"{p.rate:>10,.0f}" for p in s.passes)
+        first_ms = statistics.median(p.first_page for p in s.passes) * 1000
+        mib_s = statistics.median(p.body_bytes / p.seconds for p in s.passes) / MIB
+        print(f"{s.label:<40}{cells}{s.median:>10,.0f}{first_ms:>8.0f}ms{mib_s:>8.1f}")
+    pages = series[0].passes[0]
+    print(
+        f"\n{pages.pages:,} pages a pass, {pages.body_bytes / pages.pages / 1024:.0f} KiB a page"
+    )
+    print(f"generate_backlog({n_issues:,}): {generate_s:.2f} s")
+    print(f"load into the sandbox (SiteData + SiteStore + server): {load_s:.2f} s")
+    print(f"ru_maxrss after load + Cloud runs: {memory.maxrss / MIB:,.0f} MiB")
+    if skip_memory:
+        return
+    print(
+        f"tracemalloc, generate + load: peak {memory.load_peak / MIB:,.0f} MiB, "
+        f"held once loaded {memory.load_current / MIB:,.0f} MiB"
+    )
+    print(
+        f"tracemalloc, serving one full pass: peak {memory.serve_peak / MIB:,.0f} MiB "
+        "(loaded store + search session + one page in flight, client included)"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run the benchmark."""
+    parser = argparse.ArgumentParser(prog="python -m bench.sandbox_throughput", description=__doc__)
+    parser.add_argument("--issues", type=int, default=100_000, help="backlog size (default 100000)")
+    parser.add_argument("--runs", type=int, default=3, help="timed passes per endpoint (default 3)")
+    parser.add_argument("--page-size", type=int, default=100, help="maxResults (default 100)")
+    parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    parser.add_argument("--skip-memory", action="store_true", help="skip the tracemalloc pass")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return run(args.issues, args.runs, args.page_size, args.seed, args.skip_memory)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

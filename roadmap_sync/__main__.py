@@ -1,0 +1,5 @@
+"""Allow ``python -m roadmap_sync``."""
+
+from roadmap_sync.cli import entry_point
+
+entry_point()

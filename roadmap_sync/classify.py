@@ -1,0 +1,448 @@
+"""Trace every backlog item to a release goal, and find what the roadmap itself lacks.
+
+Pure: items and a roadmap in, a `Classification` out. An item's *planned* release comes from
+the nearest level of its ancestry (item, parent, grandparent, ...) that a roadmap feature
+claims; its *scheduled* release comes from its fixVersions. Comparing the two gives the verdict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from roadmap_sync.model import (
+    BacklogItem,
+    Classification,
+    Finding,
+    FindingKind,
+    ItemTrace,
+    TraceWarning,
+    Verdict,
+    WarningKind,
+)
+from roadmap_sync.roadmap import Feature, Release, Roadmap
+
+__all__ = ["classify", "gc_paused"]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many acyclic records.
+
+    A 100,000-item run allocates several hundred thousand long-lived objects; each full
+    collection they trigger walks the whole heap and together they cost more than the
+    classification itself. Nothing built here forms reference cycles, so pausing loses
+    nothing (mypy pauses it while parsing for the same reason). Only re-enables what it
+    disabled.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # identity hash: used as a cache key
+class _Target:
+    """A feature that can claim items; `rank` orders releases by date, `slot` features."""
+
+    rank: int
+    slot: int
+    release: Release
+    feature: Feature
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """A feature's claim on one level of an item's ancestry."""
+
+    target: _Target
+    suffix: str  # ", claimed by feature 'X' of release r1", for reasons
+    rivals: tuple[str, ...] = ()  # other releases claiming the same level (ambiguity)
+
+
+def _claim(target: _Target, how: str, rivals: tuple[str, ...] = ()) -> _Claim:
+    suffix = f", {how} feature '{target.feature.name}' of release {target.release.id}"
+    return _Claim(target, suffix, rivals)
+
+
+@dataclass(frozen=True, slots=True)
+class _Schedule:
+    release: Release | None
+    reason: str
+    unmapped: tuple[str, ...] = ()
+
+
+class _Claims:
+    """Look-up tables from epic keys, labels and components to the features claiming them."""
+
+    def __init__(self, roadmap: Roadmap) -> None:
+        self.targets: list[_Target] = []
+        self.by_epic: dict[str, _Claim] = {}
+        self.by_label: dict[str, list[_Target]] = {}
+        self.by_component: dict[str, list[_Target]] = {}
+        for rank, release in enumerate(roadmap.releases):
+            for slot, feature in enumerate(release.features):
+                target = _Target(rank, slot, release, feature)
+                self.targets.append(target)
+                for key in feature.epics:
+                    self.by_epic[key] = _claim(target, "claimed by")
+                if feature.match is not None:
+                    for label in feature.match.labels:
+                        self.by_label.setdefault(label, []).append(target)
+                    for component in feature.match.components:
+                        self.by_component.setdefault(component, []).append(target)
+        self.match_labels = frozenset(self.by_label)
+        self.match_components = frozenset(self.by_component)
+        # Items repeat a few label/component sets; each set's match is worked out once.
+        self.matches: dict[tuple[tuple[str, ...], tuple[str, ...]], _Claim | None] = {}
+
+    def at_level(self, key: str, item: BacklogItem | None) -> _Claim | None:
+        """The claim on this one level: an `epics` claim beats a match; else the earliest match."""
+        explicit = self.by_epic.get(key)
+        if explicit is not None:
+            return explicit
+        # An ancestor outside the fetched items has only its key, so nothing to match on.
+        if item is None or (
+            self.match_labels.isdisjoint(item.labels)
+            and self.match_components.isdisjoint(item.components)
+        ):
+            return None
+        shape = (item.labels, item.components)
+        if shape not in self.matches:
+            self.matches[shape] = self._match(*shape)
+        return self.matches[shape]
+
+    def _match(self, labels: tuple[str, ...], components: tuple[str, ...]) -> _Claim:
+        hits = [
+            (target, f"matched by label '{label}' to")
+            for label in labels
+            for target in self.by_label.get(label, ())
+        ] + [
+            (target, f"matched by component '{component}' to")
+            for component in components
+            for target in self.by_component.get(component, ())
+        ]
+        best, how = min(hits, key=lambda hit: (hit[0].rank, hit[0].slot))
+        rivals = {target.rank: target.release.id for target, _how in hits}
+        rivals.pop(best.rank)
+        return _claim(best, how, tuple(rivals[rank] for rank in sorted(rivals)))
+
+
+def _describe(key: str, item: BacklogItem | None) -> str:
+    return f"{item.issue_type.lower()} {key}" if item is not None else key
+
+
+# (claim, chain text, levels in the chain, description of its top level), memoised per key.
+# A plain tuple: one is built per item, and a tuple is the cheapest record to build.
+_Trail = tuple[_Claim | None, str, int, str]
+
+# Real hierarchies have three to five levels; longer chains (bad imports) are shortened in
+# reasons, so that chain texts stay small instead of growing with the square of the depth.
+_SHOWN_LEVELS = 6
+
+
+def _extend(own: str, above: _Trail | None, claim: _Claim | None) -> _Trail:
+    """The trail of a level whose ancestors' trail is `above` (None at a chain's top)."""
+    if above is None:
+        return claim, own, 1, own
+    depth, top = above[2] + 1, above[3]
+    if depth <= _SHOWN_LEVELS:
+        return claim, f"{own} -> {above[1]}", depth, top
+    return claim, f"{own} -> ({depth - 2} levels) -> {top}", depth, top
+
+
+class _Tracer:
+    """Walks ancestries once: each key's claim and chain text are memoised for descendants."""
+
+    def __init__(self, items: Sequence[BacklogItem], claims: _Claims) -> None:
+        self.index: dict[str, BacklogItem] = {item.key: item for item in items}
+        self.claims = claims
+        self.memo: dict[str, _Trail] = {}
+        self.cycles: dict[str, str] = {}  # key -> where its ancestry loops back on itself
+
+    def resolve(self, key: str) -> _Trail:
+        """The claim `key` falls under (its own level's, or the nearest claimed ancestor's),
+        with the chain of levels leading to it."""
+        memo = self.memo
+        trail = memo.get(key)
+        if trail is not None:
+            return trail
+        item = self.index.get(key)
+        claim = self.claims.at_level(key, item)
+        parent = item.parent_key if item is not None else None
+        if claim is not None or parent is None:
+            trail = memo[key] = _extend(_describe(key, item), None, claim)
+            return trail
+        above = memo.get(parent)
+        if above is not None:  # the common case: the parent was traced before its children
+            trail = memo[key] = _extend(_describe(key, item), above, above[0])
+            return trail
+        return self._walk(key)
+
+    def _walk(self, key: str) -> _Trail:
+        walked: list[tuple[str, BacklogItem | None]] = []
+        seen: set[str] = set()
+        current: str | None = key
+        claim: _Claim | None = None
+        above: _Trail | None = None
+        while current is not None:
+            above = self.memo.get(current)
+            if above is not None:
+                claim = above[0]
+                break
+            if current in seen:  # parent links loop; Jira forbids it, imports do not
+                self.cycles.update(dict.fromkeys((k for k, _item in walked), current))
+                break
+            item = self.index.get(current)
+            walked.append((current, item))
+            seen.add(current)
+            claim = self.claims.at_level(current, item)
+            if claim is not None:
+                break
+            current = item.parent_key if item is not None else None
+        for walked_key, walked_item in reversed(walked):
+            above = self.memo[walked_key] = _extend(
+                _describe(walked_key, walked_item), above, claim
+            )
+        return self.memo[key]
+
+
+def _schedule_of(
+    fix_versions: tuple[str, ...], by_version: Mapping[str, tuple[int, Release]]
+) -> _Schedule:
+    mapped = [(by_version[v], v) for v in fix_versions if v in by_version]
+    if mapped:
+        (_rank, release), version = min(mapped, key=lambda hit: hit[0][0])
+        return _Schedule(release, f"scheduled into {release.id} by fixVersion {version}")
+    if fix_versions:
+        versions = ", ".join(fix_versions)
+        return _Schedule(None, f"fixVersion {versions} belongs to no release", fix_versions)
+    return _Schedule(None, "no fixVersion")
+
+
+def _verdict(planned: _Claim | None, scheduled: Release | None) -> tuple[Verdict, str]:
+    if planned is None:
+        if scheduled is None:
+            return Verdict.ORPHAN, "orphan: serves no release goal and is scheduled nowhere"
+        return Verdict.OUT_OF_SCOPE, (
+            f"out of scope: scheduled into {scheduled.id} but traces to no roadmap feature"
+        )
+    release = planned.target.release
+    if scheduled is None or scheduled.id == release.id:
+        return Verdict.ALIGNED, f"aligned with release {release.id}: {release.goal}"
+    return Verdict.OUT_OF_SCOPE, (
+        f"out of scope: scheduled into {scheduled.id} but planned for {release.id} "
+        f"(feature '{planned.target.feature.name}')"
+    )
+
+
+class _Classifier:
+    def __init__(self, items: Sequence[BacklogItem], roadmap: Roadmap, today: dt.date) -> None:
+        self.roadmap = roadmap
+        self.tracer = _Tracer(items, _Claims(roadmap))
+        self.by_version = {
+            version: (rank, release)
+            for rank, release in enumerate(roadmap.releases)
+            for version in release.fix_versions
+        }
+        upcoming = roadmap.upcoming_releases(today)
+        self.beyond_horizon = {
+            release.id: TraceWarning(
+                WarningKind.BEYOND_HORIZON,
+                f"story-level item planned for {release.id} ({release.when}), beyond the "
+                f"horizon of {roadmap.horizon} upcoming release(s)",
+            )
+            for release in upcoming[roadmap.horizon :]
+        }
+        self.story_level: dict[tuple[str, int], bool] = {}
+        self.done_statuses = frozenset(roadmap.tracker.done_statuses)
+        self.opt_out = roadmap.labels.opt_out
+        # Backlogs repeat a handful of fixVersion sets and claim/schedule pairs: compute each once.
+        self.schedules: dict[tuple[str, ...], _Schedule] = {}
+        self.verdicts: dict[tuple[_Target | None, str | None], tuple[Verdict, str]] = {}
+
+    def _schedule_for(self, fix_versions: tuple[str, ...]) -> _Schedule:
+        schedule = self.schedules.get(fix_versions)
+        if schedule is None:
+            schedule = self.schedules[fix_versions] = _schedule_of(fix_versions, self.by_version)
+        return schedule
+
+    def _verdict(self, claim: _Claim | None, scheduled: Release | None) -> tuple[Verdict, str]:
+        key = (claim.target if claim else None, scheduled.id if scheduled else None)
+        found = self.verdicts.get(key)
+        if found is None:
+            found = self.verdicts[key] = _verdict(claim, scheduled)
+        return found
+
+    def _planned_reason(self, item: BacklogItem, claim: _Claim | None, chain: str) -> str:
+        if claim is not None:
+            return chain + claim.suffix
+        if item.key in self.tracer.cycles:
+            return f"{chain}: parent links loop at {self.tracer.cycles[item.key]}; no feature"
+        if item.parent_key is None:
+            return f"{chain} has no parent and no feature claims it"
+        return f"{chain}: no level is claimed by a roadmap feature"
+
+    def _schedule(self, item: BacklogItem) -> _Schedule:
+        own = self._schedule_for(item.fix_versions)
+        parent = self.tracer.index.get(item.parent_key) if item.parent_key else None
+        if item.fix_versions or item.hierarchy_level >= 0 or parent is None:
+            return own
+        # Jira sub-tasks rarely carry fixVersions; they ship with their parent.
+        inherited = self._schedule_for(parent.fix_versions)
+        if inherited.release is None:
+            return own
+        return _Schedule(inherited.release, f"{inherited.reason} of parent {parent.key}")
+
+    def _story_level(self, item: BacklogItem) -> bool:
+        kind = (item.issue_type, item.hierarchy_level)
+        found = self.story_level.get(kind)
+        if found is None:
+            found = self.story_level[kind] = self.roadmap.tracker.is_story_level(*kind)
+        return found
+
+    def _warnings(
+        self,
+        item: BacklogItem,
+        claim: _Claim | None,
+        depth: int,
+        schedule: _Schedule,
+        done: bool,
+    ) -> tuple[TraceWarning, ...]:
+        # Warn only at the level that is ambiguous (depth 1), not at every descendant.
+        ambiguous = claim is not None and claim.rivals and depth == 1
+        if not ambiguous and (done or (not schedule.unmapped and claim is None)):
+            return ()  # the usual case, decided without building anything
+        warnings: list[TraceWarning] = []
+        if claim is not None and ambiguous:
+            release = claim.target.release.id
+            warnings.append(
+                TraceWarning(
+                    WarningKind.AMBIGUOUS_CLAIM,
+                    f"{item.key} is matched by features of releases {release} and "
+                    f"{', '.join(claim.rivals)}; taking the earliest, {release}",
+                )
+            )
+        if done:  # nobody needs to act on finished work
+            return tuple(warnings)
+        if schedule.unmapped:
+            warnings.append(TraceWarning(WarningKind.UNMAPPED_FIX_VERSION, schedule.reason))
+        if claim is not None and self._story_level(item):
+            beyond = self.beyond_horizon.get(claim.target.release.id)
+            if beyond is not None:
+                warnings.append(beyond)
+        return tuple(warnings)
+
+    def trace(self, item: BacklogItem) -> tuple[ItemTrace, _Claim | None]:
+        claim, chain, depth, _top = self.tracer.resolve(item.key)
+        schedule = self._schedule(item)
+        done = item.status_category == "done" or item.status in self.done_statuses
+        if self.opt_out in item.labels:
+            verdict = Verdict.IGNORED
+            why = f"ignored: carries the opt-out label {self.opt_out}"
+            warnings: tuple[TraceWarning, ...] = ()
+        else:
+            verdict, why = self._verdict(claim, schedule.release)
+            warnings = self._warnings(item, claim, depth, schedule, done)
+        reasons: tuple[str, ...] = (self._planned_reason(item, claim, chain), schedule.reason, why)
+        flagged = False
+        if verdict is Verdict.ORPHAN or verdict is Verdict.OUT_OF_SCOPE:
+            flagged = not done
+            if done:
+                state = item.status or item.status_category
+                reasons = (*reasons, f"not flagged: status {state} is done")
+        trace = ItemTrace(
+            key=item.key,
+            verdict=verdict,
+            planned_release=claim.target.release.id if claim else None,
+            scheduled_release=schedule.release.id if schedule.release else None,
+            feature=claim.target.feature.name if claim else None,
+            done=done,
+            flagged=flagged,
+            reasons=reasons,
+            warnings=warnings,
+        )
+        return trace, claim
+
+
+def _feature_findings(
+    claims: _Claims, covered: set[_Target], index: Mapping[str, BacklogItem]
+) -> Iterator[Finding]:
+    for target in claims.targets:
+        release, feature = target.release, target.feature
+        if target not in covered:
+            yield Finding(
+                FindingKind.UNCOVERED_FEATURE,
+                release.id,
+                feature.name,
+                f"no backlog item delivers feature '{feature.name}' of release {release.id}",
+            )
+        for key in feature.epics:
+            if key not in index:
+                yield Finding(
+                    FindingKind.UNKNOWN_EPIC,
+                    release.id,
+                    key,
+                    f"epic {key} of feature '{feature.name}' is not among the backlog items "
+                    "(deleted, moved, or outside tracker.projects / jql?)",
+                )
+
+
+def _release_findings(
+    roadmap: Roadmap, today: dt.date, known: Collection[str], open_counts: Mapping[str, int]
+) -> Iterator[Finding]:
+    for release in roadmap.releases:
+        for version in release.fix_versions:
+            if version not in known:
+                yield Finding(
+                    FindingKind.UNKNOWN_VERSION,
+                    release.id,
+                    version,
+                    f"fixVersion {version!r} of release {release.id} does not exist in Jira",
+                )
+        remaining = open_counts[release.id]
+        if release.end_date < today and remaining:
+            yield Finding(
+                FindingKind.OVERDUE_RELEASE,
+                release.id,
+                release.id,
+                f"release {release.id} '{release.name}' was due {release.end_date.isoformat()} "
+                f"and {remaining} open item(s) are still planned or scheduled into it",
+            )
+
+
+def classify(
+    items: Sequence[BacklogItem],
+    roadmap: Roadmap,
+    *,
+    today: dt.date,
+    known_versions: Collection[str],
+) -> Classification:
+    """Trace every item to the roadmap and list the roadmap's own findings."""
+    classifier = _Classifier(items, roadmap, today)
+    traces: list[ItemTrace] = []
+    covered: set[_Target] = set()
+    open_counts = dict.fromkeys((release.id for release in roadmap.releases), 0)
+    with gc_paused():
+        for item in items:
+            trace, claim = classifier.trace(item)
+            traces.append(trace)
+            if claim is not None:
+                covered.add(claim.target)
+            if not trace.done:
+                planned, scheduled = trace.planned_release, trace.scheduled_release
+                if planned is not None:
+                    open_counts[planned] += 1
+                if scheduled is not None and scheduled != planned:
+                    open_counts[scheduled] += 1
+    findings = [
+        *_release_findings(roadmap, today, frozenset(known_versions), open_counts),
+        *_feature_findings(classifier.tracer.claims, covered, classifier.tracer.index),
+    ]
+    return Classification(tuple(traces), tuple(findings))

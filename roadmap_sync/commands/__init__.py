@@ -1,0 +1,1 @@
+"""The command implementations behind ``roadmap-sync``; cli.py parses and dispatches."""

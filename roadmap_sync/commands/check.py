@@ -1,0 +1,110 @@
+"""``roadmap-sync check``: is the config valid and can the bot do its job on this Jira?"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any
+
+from roadmap_sync.commands.context import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CommandContext,
+    add_config_argument,
+    keys_preview,
+)
+from roadmap_sync.roadmap import Roadmap
+from roadmap_sync.trackers.base import TrackerError
+from roadmap_sync.trackers.jira import JiraTracker
+
+NEEDED_PERMISSIONS = ("BROWSE_PROJECTS", "EDIT_ISSUES")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that stops the bot, and how to fix it."""
+
+    what: str
+    fix: str
+
+
+def roadmap_problems(roadmap: Roadmap, tracker: JiraTracker) -> list[Problem]:
+    """Projects, permissions, versions and epics that the roadmap needs from Jira."""
+    problems: list[Problem] = []
+    visible: list[str] = []
+    for project in roadmap.tracker.projects:
+        if not tracker.project_exists(project):
+            problems.append(
+                Problem(
+                    f"project {project} does not exist or the account cannot see it",
+                    f"check the key in tracker.projects, or grant Browse Projects on {project}",
+                )
+            )
+            continue
+        visible.append(project)
+        for permission in tracker.permissions(project, NEEDED_PERMISSIONS):
+            if not permission.granted:
+                problems.append(
+                    Problem(
+                        f"the account lacks {permission.key} in {project}",
+                        f"grant {permission.key} to the bot's account in {project}'s "
+                        "permission scheme",
+                    )
+                )
+    versions = {name for project in visible for name in tracker.version_names(project)}
+    for release in roadmap.releases:
+        for name in release.fix_versions:
+            if name not in versions:
+                problems.append(
+                    Problem(
+                        f"release {release.id}: fix version '{name}' does not exist in "
+                        f"{', '.join(visible) or 'the projects'}",
+                        "create the version in Jira or correct fix_versions",
+                    )
+                )
+    epics = sorted(
+        {key for release in roadmap.releases for f in release.features for key in f.epics}
+    )
+    missing = sorted(set(epics) - tracker.existing_keys(epics))
+    if missing:
+        problems.append(
+            Problem(
+                f"epics listed in the roadmap do not exist: {keys_preview(missing)}",
+                "correct the keys under features[].epics",
+            )
+        )
+    return problems
+
+
+def check(ctx: CommandContext, args: argparse.Namespace) -> int:
+    """Validate config, then connection, auth, projects, permissions, versions and epics."""
+    roadmaps = ctx.roadmaps(args)
+    ctx.out.print(f"[green]ok[/green] config: {len(roadmaps)} roadmap(s) valid")
+    tracker = ctx.tracker()
+    site = tracker.site
+    ctx.out.print(
+        f"[green]ok[/green] Jira {site.deployment} {site.version} at {site.base_url}: authenticated"
+    )
+    problems: list[Problem] = []
+    for roadmap in roadmaps:
+        try:
+            found = roadmap_problems(roadmap, tracker)
+        except TrackerError as error:
+            found = [Problem(ctx.redactor.text(str(error)), "check the URL and the network")]
+        for problem in found:
+            ctx.out.print(
+                f"[red]problem[/red] {roadmap.product}: {problem.what}\n  fix: {problem.fix}"
+            )
+        if not found:
+            ctx.out.print(
+                f"[green]ok[/green] {roadmap.product}: projects, permissions, versions, epics"
+            )
+        problems += found
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
+    """Register check."""
+    parser = commands.add_parser("check", help="validate config and access to Jira")
+    add_config_argument(parser)
+    parser.set_defaults(handler=check)

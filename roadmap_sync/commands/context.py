@@ -1,0 +1,122 @@
+"""What every engine command needs: settings, roadmaps, a tracker, and a console."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from roadmap_sync.redact import Redactor
+from roadmap_sync.roadmap import Roadmap, load_roadmaps
+from roadmap_sync.roadmap_errors import RoadmapError
+from roadmap_sync.settings import Settings
+from roadmap_sync.trackers.base import TrackerError
+from roadmap_sync.trackers.jira import JiraTracker
+from roadmap_sync.trackers.retry import RetryPolicy
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_GUARD = 3
+
+
+class CommandError(Exception):
+    """A failure to report in one line and exit with ``status``."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class CommandContext:
+    """Settings built once by the entry point, plus output streams."""
+
+    settings: Settings
+    redactor: Redactor
+    out: Console
+    err: Console
+
+    @classmethod
+    def create(cls, settings: Settings) -> CommandContext:
+        """Consoles on stdout/stderr; colours only on a terminal."""
+        return cls(
+            settings,
+            Redactor(settings.secrets()),
+            Console(file=sys.stdout, highlight=False),
+            Console(file=sys.stderr, highlight=False),
+        )
+
+    def config_paths(self, args: argparse.Namespace) -> list[Path]:
+        """Roadmap files from ``--config``, else ``ROADMAP_SYNC_CONFIG``."""
+        paths: list[Path] = list(getattr(args, "config", None) or self.settings.config)
+        if not paths:
+            raise CommandError(
+                "no roadmap file: pass --config FILE or set ROADMAP_SYNC_CONFIG", EXIT_USAGE
+            )
+        return paths
+
+    def roadmaps(self, args: argparse.Namespace) -> list[Roadmap]:
+        """Load and validate every roadmap file; any problem is exit status 2."""
+        try:
+            return load_roadmaps(self.config_paths(args))
+        except RoadmapError as error:
+            raise CommandError(str(error), EXIT_USAGE) from None
+
+    def retry_policy(self) -> RetryPolicy:
+        """Retries as configured."""
+        return RetryPolicy(
+            attempts=self.settings.retry_attempts, max_wait=self.settings.max_retry_wait
+        )
+
+    def tracker(self) -> JiraTracker:
+        """Connect to Jira as configured."""
+        settings = self.settings
+        if not settings.jira_url:
+            raise CommandError("ROADMAP_SYNC_JIRA_URL is not set", EXIT_USAGE)
+        if settings.jira_token is None:
+            raise CommandError("ROADMAP_SYNC_JIRA_TOKEN is not set", EXIT_USAGE)
+        try:
+            return JiraTracker.connect(
+                settings.jira_url,
+                settings.jira_email,
+                settings.jira_token.get_secret_value(),
+                self.retry_policy(),
+                timeout=settings.request_timeout,
+                concurrency=settings.jira_concurrency,
+                bulk_threshold=settings.bulk_threshold,
+            )
+        except TrackerError as error:
+            raise CommandError(self.redactor.text(str(error)), EXIT_FAILED) from None
+
+    @staticmethod
+    def today() -> dt.date:
+        """Today's date, in UTC."""
+        return dt.datetime.now(dt.UTC).date()
+
+    @staticmethod
+    def now() -> dt.datetime:
+        """Now, in UTC."""
+        return dt.datetime.now(dt.UTC)
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    """``--config FILE`` (repeatable)."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="roadmap file (repeatable; default: ROADMAP_SYNC_CONFIG)",
+    )
+
+
+def keys_preview(keys: Sequence[str], limit: int = 8) -> str:
+    """A short list of keys for messages."""
+    shown = ", ".join(keys[:limit])
+    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")

@@ -1,0 +1,37 @@
+"""Logging setup, called once by the entry point: JSON lines off a terminal, pretty on one."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, TextIO
+
+import structlog
+
+from roadmap_sync.redact import Redactor
+
+
+def configure_logging(
+    level: str = "info", stream: TextIO | None = None, redactor: Redactor | None = None
+) -> None:
+    """Route structlog (and stdlib logging) to ``stream`` (stderr by default)."""
+    out = stream or sys.stderr
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=True)
+        if out.isatty()
+        else structlog.processors.JSONRenderer()
+    )
+    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redactor or Redactor(),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(out),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=max(numeric, logging.WARNING), stream=out, format="%(message)s")

@@ -1,0 +1,110 @@
+"""Field types of the roadmap file: issue keys, slugs, labels, dates and timeframes.
+
+Each validator raises ValueError with a message written for the person editing the YAML; the
+loader prints it after the file, line and location.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
+
+__all__ = [
+    "MAX_LABEL",
+    "IsoDate",
+    "IssueKey",
+    "Label",
+    "ProjectKey",
+    "Slug",
+    "Text",
+    "Timeframe",
+    "timeframe_end",
+]
+
+_ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]+-[1-9][0-9]*$")
+_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]+$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIMEFRAME = re.compile(
+    r"^(?P<year>\d{4})-(?:Q(?P<quarter>[1-4])|H(?P<half>[12])|(?P<month>0[1-9]|1[0-2]))$"
+)
+MAX_LABEL = 255  # Jira rejects longer labels
+
+
+def _issue_key(value: str) -> str:
+    if not _ISSUE_KEY.match(value):
+        raise ValueError(f"{value!r} is not a Jira issue key (expected like ACME-12)")
+    return value
+
+
+def _project_key(value: str) -> str:
+    if not _PROJECT_KEY.match(value):
+        raise ValueError(f"{value!r} is not a Jira project key (expected like ACME)")
+    return value
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(f"{value!r} is not a release id (lowercase letters, digits, '-'; like r1)")
+    return value
+
+
+def _label(value: str) -> str:
+    if not value:
+        raise ValueError("a label must not be empty")
+    if any(char.isspace() for char in value):
+        raise ValueError(f"label {value!r} contains whitespace, which Jira labels cannot")
+    if len(value) > MAX_LABEL:
+        raise ValueError(f"label {value[:30]!r}... has {len(value)} characters; Jira allows 255")
+    return value
+
+
+def timeframe_end(timeframe: str) -> dt.date:
+    """Last day of a timeframe: ``2026-Q4`` -> 2026-12-31, ``2026-H1`` -> 2026-06-30, ``2026-11``
+    -> 2026-11-30."""
+    found = _TIMEFRAME.match(timeframe)
+    if found is None:
+        raise ValueError(
+            f"{timeframe!r} is not a timeframe (expected a quarter, half or month: "
+            "2026-Q4, 2026-H2 or 2026-11)"
+        )
+    year = int(found["year"])
+    if found["quarter"]:
+        month = int(found["quarter"]) * 3
+    elif found["half"]:
+        month = int(found["half"]) * 6
+    else:
+        month = int(found["month"])
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _timeframe(value: str) -> str:
+    timeframe_end(value)
+    return value
+
+
+def _iso_date(value: object) -> object:
+    """Accept only ``YYYY-MM-DD`` text or a date; pydantic alone would take a Unix timestamp."""
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"expected a date like 2026-11-15, got a date and time {value}")
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError(f"{value!r} is not a date (expected YYYY-MM-DD, like 2026-11-15)")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid date ({exc})") from exc
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+IssueKey = Annotated[str, AfterValidator(_issue_key)]
+ProjectKey = Annotated[str, AfterValidator(_project_key)]
+Slug = Annotated[str, AfterValidator(_slug)]
+Label = Annotated[str, AfterValidator(_label)]
+Timeframe = Annotated[str, AfterValidator(_timeframe)]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]

@@ -1,0 +1,1 @@
+"""A faithful Jira Cloud and Data Center stand-in, served over HTTP on loopback."""

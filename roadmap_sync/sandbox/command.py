@@ -1,0 +1,69 @@
+"""``roadmap-sync sandbox serve``: run a sandbox Jira site until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from roadmap_sync.sandbox.catalog import FLAVORS
+from roadmap_sync.sandbox.server import DEFAULT_EMAIL, DEFAULT_TOKEN, SandboxServer
+from roadmap_sync.sandbox.store import SiteData
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``sandbox serve``."""
+    parser.add_argument("--flavor", choices=FLAVORS, default="cloud")
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default: loopback)")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help='JSON {"projects": [...], "issues": [...]} in Jira REST shape; repeatable',
+    )
+    parser.add_argument("--generate", type=int, metavar="N", help="generate N issues")
+    parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    parser.add_argument("--email", default=DEFAULT_EMAIL, help="Cloud login e-mail")
+    parser.add_argument("--token", default=DEFAULT_TOKEN, help="API token / personal access token")
+
+
+def load_site(data_files: list[Path], generate: int | None, seed: int) -> SiteData:
+    """The site's content: data files, then generated issues."""
+    site = SiteData.from_files(data_files)
+    if generate:
+        from roadmap_sync.sandbox.generate import generate_backlog  # noqa: PLC0415 - heavy, optional
+
+        generated = SiteData.from_json(generate_backlog(generate, seed), f"--generate {generate}")
+        site.projects.extend(generated.projects)
+        site.issues.extend(generated.issues)
+    return site
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve until a signal arrives; print the one ready line once connections are accepted."""
+    try:
+        site = load_site(args.data, args.generate, args.seed)
+    except (OSError, ValueError) as error:
+        print(f"roadmap-sync sandbox: {error}", file=sys.stderr)
+        return 2
+    server = SandboxServer(
+        site, flavor=args.flavor, host=args.host, port=args.port, email=args.email, token=args.token
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    server.start()
+    print(f"sandbox listening on {server.url}", flush=True)
+    stop.wait()
+    server.shutdown()
+    return 0

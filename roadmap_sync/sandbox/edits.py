@@ -1,0 +1,165 @@
+"""Jira's edit semantics: ``fields`` (set) and ``update`` (add/remove/set verbs), validated.
+
+Turns a request body into the new values of the touched fields, or raises the same 400 errors
+Jira answers. Nothing here writes: store.SiteStore.commit applies the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from roadmap_sync.sandbox.catalog import EDITABLE_FIELDS, EPIC_LINK_FIELD, Account, Flavor
+from roadmap_sync.sandbox.errors import ApiError, bad_request
+
+MAX_LABEL_LENGTH = 255
+IssueLookup = Callable[[str], "dict[str, Any] | None"]
+
+
+def cannot_set(field: str) -> str:
+    """Jira's message for a field that is unknown, read-only, or not editable by this user."""
+    return f"Field '{field}' cannot be set. It is not on the appropriate screen, or unknown."
+
+
+def validate_label(label: Any) -> str | None:
+    """Jira's complaint about one label value, or None when it is acceptable."""
+    if not isinstance(label, str) or not label:
+        return "The label must be a non-empty string."
+    if any(ch.isspace() for ch in label):
+        return f"The label '{label}' contains spaces which is invalid."
+    if len(label) > MAX_LABEL_LENGTH:
+        return (
+            f"The label '{label}' exceeds the maximum length for a single label "
+            f"of {MAX_LABEL_LENGTH} characters."
+        )
+    return None
+
+
+def apply_label_ops(current: list[str], ops: Any) -> list[str]:
+    """Apply ``update.labels`` verbs in order; Jira keeps labels sorted."""
+    if not isinstance(ops, list):
+        raise ApiError(400, errors={"labels": "Operation value must be an array of operations."})
+    labels = list(current)
+    for op in ops:
+        if not isinstance(op, Mapping) or len(op) != 1:
+            raise ApiError(400, errors={"labels": f"Invalid operation: {op!r}"})
+        ((verb, value),) = op.items()
+        if verb == "set":
+            labels = _checked_labels(value)
+        elif verb in ("add", "remove"):
+            problem = validate_label(value)
+            if problem:
+                raise ApiError(400, errors={"labels": problem})
+            if verb == "add" and value not in labels:
+                labels.append(value)
+            elif verb == "remove" and value in labels:
+                labels.remove(value)
+        else:
+            raise ApiError(
+                400, errors={"labels": f"Field 'labels' does not support operation '{verb}'"}
+            )
+    return sorted(labels)
+
+
+def _checked_labels(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ApiError(400, errors={"labels": "data was not an array"})
+    for label in value:
+        problem = validate_label(label)
+        if problem:
+            raise ApiError(400, errors={"labels": problem})
+    return sorted(dict.fromkeys(value))
+
+
+class EditParser:
+    """Parses one PUT body against one issue for one flavor."""
+
+    def __init__(self, flavor: Flavor, versions: Mapping[str, dict[str, Any]], lookup: IssueLookup):
+        self.flavor = flavor
+        self.versions = versions
+        self.lookup = lookup
+
+    def parse(self, issue: Mapping[str, Any], body: Any, actor: Account) -> dict[str, Any]:
+        """The new values of the fields this body changes."""
+        if not isinstance(body, Mapping) or not ({"fields", "update"} & body.keys()):
+            raise bad_request("one of 'fields' or 'update' required")
+        fields = body.get("fields") or {}
+        update = body.get("update") or {}
+        if not isinstance(fields, Mapping) or not isinstance(update, Mapping):
+            raise bad_request("'fields' and 'update' must be JSON objects")
+        both = sorted(set(fields) & set(update))
+        if both:
+            raise ApiError(
+                400,
+                errors={
+                    f: f"Field '{f}' cannot be set in both 'fields' and 'update'." for f in both
+                },
+            )
+        touched = set(fields) | set(update)
+        editable = self._editable()
+        refused = {f: cannot_set(f) for f in sorted(touched) if f not in editable}
+        if refused or (touched and not actor.can_edit):
+            raise ApiError(400, errors=refused or {f: cannot_set(f) for f in sorted(touched)})
+        current = issue["fields"]
+        values: dict[str, Any] = {}
+        for name, value in fields.items():
+            values.update(self._set(name, value, current))
+        for name, ops in update.items():
+            values.update(self._update(name, ops, current))
+        return values
+
+    def _editable(self) -> frozenset[str]:
+        if self.flavor == "datacenter":
+            return (EDITABLE_FIELDS - {"parent"}) | {EPIC_LINK_FIELD}
+        return EDITABLE_FIELDS
+
+    def _set(self, name: str, value: Any, current: Mapping[str, Any]) -> dict[str, Any]:
+        if name == "labels":
+            return {"labels": _checked_labels(value if value is not None else [])}
+        if name == "fixVersions":
+            return {"fixVersions": [self._version(v) for v in value or []]}
+        if name in ("parent", EPIC_LINK_FIELD):
+            return {"parent": self._parent(value)}
+        if name == "summary" and (not isinstance(value, str) or not value.strip()):
+            raise ApiError(400, errors={"summary": "You must specify a summary of the issue."})
+        return {name: value}
+
+    def _update(self, name: str, ops: Any, current: Mapping[str, Any]) -> dict[str, Any]:
+        if name == "labels":
+            return {"labels": apply_label_ops(list(current.get("labels") or []), ops)}
+        if not isinstance(ops, list):
+            raise ApiError(400, errors={name: "Operation value must be an array of operations."})
+        result: dict[str, Any] = {}
+        for op in ops:
+            if not isinstance(op, Mapping) or len(op) != 1 or "set" not in op:
+                raise ApiError(
+                    400, errors={name: f"Field '{name}' only supports the 'set' operation here"}
+                )
+            result.update(self._set(name, op["set"], current))
+        return result
+
+    def _version(self, ref: Any) -> dict[str, Any]:
+        if isinstance(ref, Mapping):
+            wanted = str(ref.get("name") or ref.get("id") or "")
+        else:
+            wanted = str(ref)
+        for version in self.versions.values():
+            if wanted.lower() in (version["name"].lower(), str(version.get("id"))):
+                return version
+        raise ApiError(400, errors={"fixVersions": f"Version name '{wanted}' is not valid"})
+
+    def _parent(self, ref: Any) -> dict[str, Any] | None:
+        if ref in (None, "", {}):
+            return None
+        wanted = (
+            str(ref.get("key") or ref.get("id") or "") if isinstance(ref, Mapping) else str(ref)
+        )
+        parent = self.lookup(wanted)
+        if parent is None:
+            raise ApiError(400, errors={"parent": f"Could not find issue by id or key '{wanted}'."})
+        pf = parent["fields"]
+        return {
+            "id": parent["id"],
+            "key": parent["key"],
+            "fields": {k: pf.get(k) for k in ("summary", "status", "priority", "issuetype")},
+        }

@@ -1,0 +1,105 @@
+"""Test hooks under ``/_sandbox/``: the write log, edits "as a person", faults, webhooks.
+
+These endpoints are not part of Jira. They need no authentication (the sandbox only listens on
+loopback) and are documented in the README's sandbox section.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from roadmap_sync.sandbox.api_issues import edit_issue
+from roadmap_sync.sandbox.errors import ApiError, bad_request
+from roadmap_sync.sandbox.faults import Fault
+from roadmap_sync.sandbox.http_types import Request, Response
+from roadmap_sync.sandbox.views import FieldSelection, IssueRenderer
+
+if TYPE_CHECKING:
+    from roadmap_sync.sandbox.app import SandboxApp
+    from roadmap_sync.sandbox.catalog import Account
+
+HOOKS_INDEX = {
+    "GET /_sandbox/writes": "every write request received (method, path, body, notifyUsers)",
+    "DELETE /_sandbox/writes": "forget the write log",
+    "POST /_sandbox/issues/{key}/edit": "edit an issue as a person ({fields, update}); webhooks",
+    "POST /_sandbox/issues": "create an issue as a person ({fields}); fires jira:issue_created",
+    "GET|POST|DELETE /_sandbox/faults": "list, arm ({endpoint, kind, ...}) or clear faults",
+    "GET|POST|DELETE /_sandbox/webhooks": "list, register ({url, secret, events}) or clear",
+}
+
+
+def _person(app: SandboxApp, request: Request) -> Account:
+    wanted = request.arg("as", "person")
+    for account in app.store.accounts:
+        if account.username == wanted:
+            return account
+    raise bad_request(f"No sandbox account named {wanted!r}.")
+
+
+def index(app: SandboxApp, request: Request) -> Response:
+    """``GET /_sandbox/``: what the hooks are."""
+    return Response(200, {"flavor": app.flavor, "hooks": HOOKS_INDEX})
+
+
+def list_writes(app: SandboxApp, request: Request) -> Response:
+    """``GET /_sandbox/writes``."""
+    return Response(200, {"writes": [w.as_json() for w in app.store.writes()]})
+
+
+def clear_writes(app: SandboxApp, request: Request) -> Response:
+    """``DELETE /_sandbox/writes``."""
+    app.store.clear_writes()
+    return Response(204)
+
+
+def person_edit(app: SandboxApp, request: Request) -> Response:
+    """``POST /_sandbox/issues/{key}/edit?as=person``: a human edits an issue."""
+    actor = _person(app, request)
+    edit_issue(app, request, actor)
+    issue = app.store.get(request.route["key"])
+    renderer = IssueRenderer(app.flavor, "2", app.base_url)
+    return Response(200, renderer.render(issue, FieldSelection.parse(None, "*all")))
+
+
+def person_create(app: SandboxApp, request: Request) -> Response:
+    """``POST /_sandbox/issues``: a human creates an issue."""
+    body = request.json()
+    if not isinstance(body, dict) or not isinstance(body.get("fields"), dict):
+        raise bad_request("Expected {'fields': {...}}.")
+    try:
+        issue = app.store.create(body["fields"], _person(app, request))
+    except ValueError as error:
+        raise bad_request(str(error)) from error
+    return Response(201, {"id": issue["id"], "key": issue["key"]})
+
+
+def faults(app: SandboxApp, request: Request) -> Response:
+    """``GET|POST|DELETE /_sandbox/faults``."""
+    if request.method == "DELETE":
+        app.faults.clear()
+        return Response(204)
+    if request.method == "POST":
+        spec: Any = request.json()
+        try:
+            app.faults.arm(Fault.from_json(spec if isinstance(spec, dict) else {}))
+        except (ValueError, TypeError) as error:
+            raise bad_request(str(error)) from error
+        return Response(201, {"faults": app.faults.listing()})
+    return Response(200, {"faults": app.faults.listing()})
+
+
+def webhooks(app: SandboxApp, request: Request) -> Response:
+    """``GET|POST|DELETE /_sandbox/webhooks``."""
+    if request.method == "DELETE":
+        for listed in app.webhooks.listing():
+            app.webhooks.unregister(int(listed["id"]))
+        return Response(204)
+    if request.method == "POST":
+        body = request.json()
+        if not isinstance(body, dict) or "url" not in body:
+            raise ApiError(400, ["Expected {'url': ..., 'secret': optional}."])
+        events = tuple(body.get("events") or ("jira:issue_updated", "jira:issue_created"))
+        hook = app.webhooks.register(str(body["url"]), body.get("secret"), events)
+        return Response(201, hook.as_json())
+    app.webhooks.drain()
+    return Response(200, {"webhooks": app.webhooks.listing()})

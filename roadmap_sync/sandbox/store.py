@@ -1,0 +1,333 @@
+"""The sandbox's in-memory Jira site: projects, issues, and the change and write logs.
+
+Issues are kept in Jira's own REST v2 shape (as ``GET /rest/api/2/issue/{key}`` returns them),
+canonically with ``fields.parent`` for every level; views.py renders them per flavor. Nested
+objects (status, issuetype, project, versions, parent stubs) may be shared between issues, so a
+change never mutates a nested object: it assigns a new value to the issue's ``fields`` key.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from roadmap_sync.sandbox.catalog import Account, Flavor
+from roadmap_sync.sandbox.errors import not_found_issue
+
+Issue = dict[str, Any]
+Clock = Callable[[], datetime]
+
+
+def jira_timestamp(moment: datetime) -> str:
+    """Format a time the way Jira's REST API does: ``2026-11-20T08:00:00.000+0000``."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def utc_now() -> datetime:
+    """The wall clock, timezone-aware."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ChangeItem:
+    """One field change, shaped like an item of Jira's changelog."""
+
+    field: str
+    from_string: str | None
+    to_string: str | None
+
+    def as_json(self, with_field_id: bool) -> dict[str, Any]:
+        """The changelog item as Jira's webhooks carry it (Server payloads lack ``fieldId``)."""
+        item: dict[str, Any] = {
+            "field": self.field,
+            "fieldtype": "jira",
+            "from": None,
+            "fromString": self.from_string,
+            "to": None,
+            "toString": self.to_string,
+        }
+        if with_field_id:
+            item["fieldId"] = self.field
+        return item
+
+
+@dataclass(frozen=True)
+class IssueChange:
+    """What one accepted edit did to one issue."""
+
+    key: str
+    actor: Account
+    items: tuple[ChangeItem, ...]
+    at: datetime
+    event: str = "jira:issue_updated"
+
+
+@dataclass
+class WriteRecord:
+    """One write request the sandbox received, for tests to inspect."""
+
+    seq: int
+    method: str
+    path: str
+    query: str
+    body: Any
+    notify_users: bool
+    account: str | None
+    status: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        """The record as ``GET /_sandbox/writes`` lists it."""
+        return {
+            "seq": self.seq,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "body": self.body,
+            "notifyUsers": self.notify_users,
+            "account": self.account,
+            "status": self.status,
+        }
+
+
+ChangeListener = Callable[[IssueChange, Issue], None]
+
+
+@dataclass
+class SiteData:
+    """Projects and issues as loaded from ``--data`` files or the generator."""
+
+    projects: list[dict[str, Any]] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any], source: str = "<data>") -> SiteData:
+        """Accept ``{"projects": [...], "issues": [...]}``; reject anything else clearly."""
+        if not isinstance(document, Mapping):
+            raise ValueError(f"{source}: expected a JSON object with 'projects' and 'issues'")
+        unknown = set(document) - {"projects", "issues"}
+        if unknown:
+            raise ValueError(f"{source}: unknown top-level keys {sorted(unknown)}")
+        projects = list(document.get("projects", []))
+        issues = list(document.get("issues", []))
+        for index, issue in enumerate(issues):
+            if not isinstance(issue, dict) or "key" not in issue or "fields" not in issue:
+                raise ValueError(f"{source}: issues[{index}] lacks 'key' or 'fields'")
+        return cls(projects, issues)
+
+    @classmethod
+    def from_files(cls, paths: Iterable[Path]) -> SiteData:
+        """Merge several data files, in order."""
+        merged = cls()
+        for path in paths:
+            part = cls.from_json(json.loads(path.read_text(encoding="utf-8")), str(path))
+            merged.projects.extend(part.projects)
+            merged.issues.extend(part.issues)
+        return merged
+
+
+class SiteStore:
+    """Thread-safe issue storage with Jira's update semantics (timestamps, changelog)."""
+
+    def __init__(
+        self, data: SiteData, flavor: Flavor, accounts: Iterable[Account], clock: Clock = utc_now
+    ) -> None:
+        self.flavor = flavor
+        self.clock = clock
+        self.accounts = tuple(accounts)
+        self.lock = threading.RLock()
+        self.projects: dict[str, dict[str, Any]] = {}
+        self.issues: dict[str, Issue] = {}
+        self._id_to_key: dict[str, str] = {}
+        self._listeners: list[ChangeListener] = []
+        self._writes: list[WriteRecord] = []
+        self._next_id = 10000
+        for project in data.projects:
+            self._add_project(project)
+        for issue in data.issues:
+            self._add_issue(issue)
+        # Keep insertion order equal to id order: search relies on it as the natural order.
+        self.issues = dict(sorted(self.issues.items(), key=lambda kv: int(kv[1]["id"])))
+
+    # -- loading ---------------------------------------------------------------------------
+    def _add_project(self, project: Mapping[str, Any]) -> None:
+        key = str(project["key"]).upper()
+        stored = dict(project)
+        stored.setdefault("id", str(10000 + len(self.projects)))
+        stored.setdefault("name", key)
+        stored.setdefault("projectTypeKey", "software")
+        stored.setdefault("simplified", False)
+        stored["versions"] = [dict(v) for v in project.get("versions", [])]
+        for version in stored["versions"]:
+            version.setdefault("projectId", int(stored["id"]))
+            version.setdefault("archived", False)
+            version.setdefault("released", False)
+        self.projects[key] = stored
+
+    def _add_issue(self, issue: Issue) -> None:
+        key = str(issue["key"])
+        if key in self.issues:
+            raise ValueError(f"duplicate issue key {key}")
+        stored: Issue = {"id": str(issue.get("id") or self._allocate_id()), "key": key}
+        stored["fields"] = dict(issue["fields"])
+        self._next_id = max(self._next_id, int(stored["id"]) + 1)
+        self.issues[key] = stored
+        self._id_to_key[stored["id"]] = key
+        project = stored["fields"].get("project") or {}
+        project_key = str(project.get("key") or key.rsplit("-", 1)[0]).upper()
+        if project_key not in self.projects:
+            self._add_project({"key": project_key, "name": project.get("name", project_key)})
+
+    def _allocate_id(self) -> int:
+        allocated = self._next_id
+        self._next_id += 1
+        return allocated
+
+    # -- lookups ---------------------------------------------------------------------------
+    def get(self, key_or_id: str) -> Issue:
+        """The stored issue by key (any case) or numeric id, or Jira's 404."""
+        issue = self.find(key_or_id)
+        if issue is None:
+            raise not_found_issue()
+        return issue
+
+    def find(self, key_or_id: str) -> Issue | None:
+        """The stored issue by key (any case) or numeric id, or None."""
+        if key_or_id.isdigit():
+            key = self._id_to_key.get(key_or_id)
+            return self.issues.get(key) if key else None
+        return self.issues.get(key_or_id.upper())
+
+    def project(self, key_or_id: str) -> dict[str, Any] | None:
+        """A project by key (any case) or id."""
+        found = self.projects.get(key_or_id.upper())
+        if found is not None:
+            return found
+        return next((p for p in self.projects.values() if p["id"] == key_or_id), None)
+
+    def versions_by_name(self, project_key: str) -> dict[str, dict[str, Any]]:
+        """The project's versions keyed by lower-cased name."""
+        project = self.projects.get(project_key.upper())
+        return {v["name"].lower(): v for v in (project or {}).get("versions", [])}
+
+    def account_for(self, email_or_user: str, token: str) -> Account | None:
+        """The account whose credentials these are."""
+        for account in self.accounts:
+            if token == account.token and email_or_user in ("", account.email, account.username):
+                return account
+        return None
+
+    # -- changes ---------------------------------------------------------------------------
+    def add_listener(self, listener: ChangeListener) -> None:
+        """Call ``listener`` after every accepted change (webhooks subscribe here)."""
+        self._listeners.append(listener)
+
+    def commit(self, key: str, new_values: Mapping[str, Any], actor: Account) -> IssueChange:
+        """Apply field values to an issue, bump ``updated``, and notify listeners.
+
+        Values equal to the current ones are dropped, so an edit that changes nothing leaves
+        ``updated`` and the changelog alone, as Jira does.
+        """
+        with self.lock:
+            issue = self.get(key)
+            fields = issue["fields"]
+            items: list[ChangeItem] = []
+            changed: dict[str, Any] = {}
+            for name, value in new_values.items():
+                if fields.get(name) == value:
+                    continue
+                changed[name] = value
+                items.append(ChangeItem(name, _display(fields.get(name)), _display(value)))
+            now = self.clock()
+            change = IssueChange(issue["key"], actor, tuple(items), now)
+            if not changed:
+                return change
+            issue["fields"] = {**fields, **changed, "updated": jira_timestamp(now)}
+            snapshot = issue
+        for listener in self._listeners:
+            listener(change, snapshot)
+        return change
+
+    def create(self, fields: Mapping[str, Any], actor: Account) -> Issue:
+        """Create an issue "as a person" (test hook); fires ``jira:issue_created``."""
+        with self.lock:
+            project = self.project(str((fields.get("project") or {}).get("key", "")))
+            if project is None:
+                raise ValueError("project not found")
+            number = 1 + max(
+                (
+                    int(k.rsplit("-", 1)[1])
+                    for k in self.issues
+                    if k.startswith(project["key"] + "-")
+                ),
+                default=0,
+            )
+            now = jira_timestamp(self.clock())
+            issue: Issue = {
+                "id": str(self._allocate_id()),
+                "key": f"{project['key']}-{number}",
+                "fields": {
+                    "labels": [],
+                    **fields,
+                    "project": {k: project[k] for k in ("id", "key", "name")},
+                    "created": now,
+                    "updated": now,
+                },
+            }
+            self.issues[issue["key"]] = issue
+            self._id_to_key[issue["id"]] = issue["key"]
+        change = IssueChange(issue["key"], actor, (), self.clock(), "jira:issue_created")
+        for listener in self._listeners:
+            listener(change, issue)
+        return issue
+
+    # -- write log ---------------------------------------------------------------------------
+    def log_write(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        body: Any,
+        notify_users: bool,
+        account: Account | None,
+    ) -> WriteRecord:
+        """Remember a write request; the caller fills in the status once it is answered."""
+        with self.lock:
+            record = WriteRecord(
+                len(self._writes) + 1,
+                method,
+                path,
+                query,
+                body,
+                notify_users,
+                account.email if account else None,
+            )
+            self._writes.append(record)
+            return record
+
+    def writes(self) -> list[WriteRecord]:
+        """All write requests received so far."""
+        with self.lock:
+            return list(self._writes)
+
+    def clear_writes(self) -> None:
+        """Forget the write log (tests call this between phases)."""
+        with self.lock:
+            self._writes.clear()
+
+
+def _display(value: Any) -> str | None:
+    """Render a field value the way Jira's changelog ``fromString``/``toString`` shows it."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        # Labels arrive as space-separated strings; versions and components by name.
+        return " ".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
+    if isinstance(value, dict):
+        return str(value.get("key") or value.get("name") or value.get("value") or "")
+    return str(value)

@@ -1,0 +1,158 @@
+"""Webhook delivery: registered URLs receive Jira's ``jira:issue_updated`` payloads.
+
+Payloads follow the Cloud shape (``changelog.items`` with ``fieldId``; Server omits it). When a
+webhook is registered with a secret, the body is signed the way Jira signs it: the
+``X-Hub-Signature`` header carries ``sha256=<hex HMAC-SHA256 of the body>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import queue
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+from roadmap_sync.sandbox.catalog import Flavor
+from roadmap_sync.sandbox.store import Issue, IssueChange
+
+DELIVERY_TIMEOUT_SECONDS = 5.0
+
+
+@dataclass
+class Webhook:
+    """A registered receiver."""
+
+    webhook_id: int
+    url: str
+    secret: str | None
+    events: tuple[str, ...]
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The registration as the test hooks list it (never the secret itself)."""
+        return {
+            "id": self.webhook_id,
+            "url": self.url,
+            "events": list(self.events),
+            "signed": self.secret is not None,
+            "deliveries": list(self.deliveries),
+        }
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The ``X-Hub-Signature`` value for a body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def build_payload(change: IssueChange, issue: Issue, flavor: Flavor, base_url: str) -> bytes:
+    """The JSON body Jira posts for an issue change."""
+    user = change.actor.as_user(base_url, flavor)
+    payload: dict[str, Any] = {
+        "timestamp": int(change.at.timestamp() * 1000),
+        "webhookEvent": change.event,
+        "issue_event_type_name": (
+            "issue_created" if change.event == "jira:issue_created" else "issue_generic"
+        ),
+        "user": user,
+        "issue": {
+            "id": issue["id"],
+            "self": f"{base_url}/rest/api/2/issue/{issue['id']}",
+            "key": issue["key"],
+            "fields": issue["fields"],
+        },
+    }
+    if change.items:
+        payload["changelog"] = {
+            "id": str(abs(hash((issue["key"], change.at))) % 10**8),
+            "items": [item.as_json(with_field_id=flavor == "cloud") for item in change.items],
+        }
+    return json.dumps(payload, default=str).encode()
+
+
+class WebhookDispatcher:
+    """Posts payloads from a background thread so edits never wait on receivers."""
+
+    def __init__(self, flavor: Flavor, base_url: str) -> None:
+        self.flavor = flavor
+        self.base_url = base_url
+        self._hooks: list[Webhook] = []
+        self._ids = itertools.count(1)
+        self._queue: queue.Queue[tuple[Webhook, bytes, str] | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
+        self._thread.start()
+
+    def register(self, url: str, secret: str | None, events: tuple[str, ...]) -> Webhook:
+        """Add a receiver."""
+        hook = Webhook(next(self._ids), url, secret, events)
+        with self._lock:
+            self._hooks.append(hook)
+        return hook
+
+    def unregister(self, webhook_id: int) -> bool:
+        """Remove a receiver; False if there was none with that id."""
+        with self._lock:
+            before = len(self._hooks)
+            self._hooks = [h for h in self._hooks if h.webhook_id != webhook_id]
+            return len(self._hooks) != before
+
+    def listing(self) -> list[dict[str, Any]]:
+        """Receivers and their delivery history."""
+        with self._lock:
+            return [h.as_json() for h in self._hooks]
+
+    def on_change(self, change: IssueChange, issue: Issue) -> None:
+        """Store listener: queue a delivery to every receiver of this event."""
+        with self._lock:
+            targets = [h for h in self._hooks if change.event in h.events]
+        if not targets:
+            return
+        body = build_payload(change, issue, self.flavor, self.base_url)
+        for hook in targets:
+            self._queue.put((hook, body, change.key))
+
+    def drain(self, timeout: float = 5.0) -> None:
+        """Wait until every queued delivery has been attempted (tests use this)."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        """Stop the delivery thread once the queue is empty."""
+        self._queue.put(None)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                self._deliver(*item)
+            finally:
+                self._queue.task_done()
+
+    def _deliver(self, hook: Webhook, body: bytes, key: str) -> None:
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Atlassian Webhook HTTP Client",
+        }
+        if hook.secret:
+            headers["X-Hub-Signature"] = sign(hook.secret, body)
+        request = urllib.request.Request(hook.url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=DELIVERY_TIMEOUT_SECONDS) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except (urllib.error.URLError, OSError) as error:
+            status = 0
+            hook.deliveries.append({"issue": key, "status": status, "error": str(error)})
+            return
+        hook.deliveries.append({"issue": key, "status": status})

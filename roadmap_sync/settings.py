@@ -1,0 +1,82 @@
+"""Runtime settings from the environment, a ``.env`` file and container secrets files.
+
+Every variable is prefixed ``ROADMAP_SYNC_``; a secrets directory (``/run/secrets`` when it
+exists, or ``ROADMAP_SYNC_SECRETS_DIR``) may hold one file per setting, named like the variable
+in lower case (``roadmap_sync_jira_token``), which is how Docker and Kubernetes mount secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRETS_DIR = Path("/run/secrets")
+
+
+class Settings(BaseSettings):
+    """What the bot needs at run time; the roadmap itself lives in the roadmap files."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ROADMAP_SYNC_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    jira_url: str | None = Field(None, description="Base URL of the Jira site")
+    jira_email: str | None = Field(None, description="Cloud only: the account's e-mail")
+    jira_token: SecretStr | None = Field(
+        None, description="Cloud API token or Data Center personal access token"
+    )
+    config: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="Roadmap files, separated by commas"
+    )
+    data_dir: Path = Field(Path("data"), description="Where the state database and reports live")
+    state_url: str | None = Field(
+        None, description="SQLAlchemy URL of the state store; default SQLite in data_dir"
+    )
+    log_level: str = Field("info", description="debug, info, warning or error")
+    jira_concurrency: int = Field(4, ge=1, le=32, description="Parallel writes on Data Center")
+    bulk_threshold: int = Field(
+        20, ge=1, description="Cloud: use the bulk edit API from this many changed issues"
+    )
+    max_retry_wait: float = Field(
+        300.0, gt=0, description="Longest Retry-After the bot waits before giving up"
+    )
+    retry_attempts: int = Field(6, ge=1, le=20, description="Attempts per Jira request")
+    request_timeout: float = Field(30.0, gt=0, description="Seconds per Jira request")
+
+    @field_validator("config", mode="before")
+    @classmethod
+    def _split_paths(cls, value: Any) -> Any:
+        # A list in an environment variable is written "a.yaml,b.yaml" by people, not JSON.
+        if isinstance(value, str):
+            return [Path(part.strip()) for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("jira_url", mode="after")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    def resolved_state_url(self) -> str:
+        """The state store URL, defaulting to a SQLite file in the data directory."""
+        return self.state_url or f"sqlite:///{self.data_dir / 'state.db'}"
+
+    def secrets(self) -> list[str]:
+        """Secret values to mask wherever text leaves the process."""
+        return [self.jira_token.get_secret_value()] if self.jira_token else []
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings once, reading a secrets directory only when there is one."""
+    secrets_dir = Path(os.environ.get("ROADMAP_SYNC_SECRETS_DIR", DEFAULT_SECRETS_DIR))
+    if secrets_dir.is_dir():
+        # _secrets_dir is pydantic-settings' init-time override; mypy cannot see it.
+        return Settings(_secrets_dir=secrets_dir, **overrides)  # type: ignore[call-arg]
+    return Settings(**overrides)

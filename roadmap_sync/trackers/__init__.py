@@ -1,0 +1,1 @@
+"""Tracker adapters: one module per tracker behind the ``Tracker`` protocol in base.py."""

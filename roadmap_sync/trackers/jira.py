@@ -1,0 +1,368 @@
+"""Jira Cloud and Data Center through the real ``jira`` client.
+
+Reads page with raw JSON through the client's own authenticated session (``Resource`` objects
+cost more than the network; see docs/performance notes in the README) and convert to
+``BacklogItem`` once, here. Writes use ``update`` add/remove verbs with ``notifyUsers=false``:
+on Cloud, larger plans go through the bulk edit API; on Data Center, per-issue PUTs run with
+bounded concurrency. Every request goes through ``call_with_retry``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+import structlog
+from jira import JIRA, JIRAError
+
+from roadmap_sync.model import BacklogItem, LabelChange
+from roadmap_sync.trackers.base import (
+    ApplyOutcome,
+    Deployment,
+    Permission,
+    ProgressCallback,
+    SiteInfo,
+    TrackerError,
+)
+from roadmap_sync.trackers.retry import RetryDecider, RetryPolicy, call_with_retry
+
+log = structlog.get_logger(__name__)
+
+EPIC_LINK_TYPE = "com.pyxis.greenhopper.jira:gh-epic-link"
+STORY_POINT_NAMES = ("story points", "story point estimate")
+SEARCH_FIELDS = (
+    "summary",
+    "issuetype",
+    "status",
+    "labels",
+    "fixVersions",
+    "components",
+    "parent",
+    "project",
+    "updated",
+)
+CLOUD_PAGE_REQUEST = 5000  # Cloud caps pages itself (smaller when fields are asked for)
+DC_PAGE_REQUEST = 1000  # Data Center's default jira.search.views.default.max
+BULK_LIMIT = 1000
+BULK_DONE = frozenset({"COMPLETE", "FAILED", "CANCELLED", "DEAD"})
+
+
+def describe(error: BaseException) -> str:
+    """A safe one-line description: never ``str(JIRAError)``, which prints request headers."""
+    if isinstance(error, JIRAError):
+        text = (error.text or "").strip().replace("\n", " ")
+        where = f" for {error.url}" if error.url else ""
+        return f"Jira answered HTTP {error.status_code}{where}: {text[:300]}"
+    if isinstance(error, requests.RequestException):
+        return f"{type(error).__name__} talking to Jira"
+    return f"{type(error).__name__}: {error}"
+
+
+class JiraTracker:
+    """The ``Tracker`` for Jira Cloud and Data Center."""
+
+    def __init__(
+        self,
+        client: JIRA,
+        site: SiteInfo,
+        policy: RetryPolicy,
+        *,
+        concurrency: int = 4,
+        bulk_threshold: int = 20,
+        on_request: Callable[[str], None] | None = None,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.site = site
+        self.policy = policy
+        self.concurrency = concurrency
+        self.bulk_threshold = bulk_threshold
+        self._session = client._session
+        self._on_request = on_request
+        self._decider = RetryDecider(policy, on_wait)
+        self._issue_ids: dict[str, str] = {}
+
+    # -- connecting ----------------------------------------------------------------------------
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        email: str | None,
+        token: str,
+        policy: RetryPolicy,
+        *,
+        timeout: float = 30.0,
+        **options: Any,
+    ) -> JiraTracker:
+        """Detect Cloud or Data Center from serverInfo, authenticate, discover custom fields."""
+        info = call_with_retry(lambda: _server_info(url, timeout), policy)
+        deployment: Deployment = "cloud" if info.get("deploymentType") == "Cloud" else "datacenter"
+        if deployment == "cloud" and not email:
+            raise TrackerError(
+                "This is Jira Cloud: set ROADMAP_SYNC_JIRA_EMAIL to the account's e-mail "
+                "(Cloud authenticates with e-mail + API token)."
+            )
+        auth: dict[str, Any] = (
+            {"basic_auth": (email, token)} if deployment == "cloud" else {"token_auth": token}
+        )
+        # max_retries=0: the library's own retry can wake before Retry-After; retry.py decides.
+        client = JIRA(server=url, max_retries=0, timeout=timeout, get_server_info=False, **auth)
+        client.deploymentType = info.get("deploymentType")
+        try:
+            call_with_retry(client.myself, policy)
+            fields = call_with_retry(client.fields, policy)
+        except JIRAError as error:
+            if error.status_code in (401, 403):
+                raise TrackerError(
+                    f"Jira refused the credentials (HTTP {error.status_code}): check "
+                    "ROADMAP_SYNC_JIRA_TOKEN"
+                    + (" and ROADMAP_SYNC_JIRA_EMAIL" if deployment == "cloud" else "")
+                ) from None
+            raise TrackerError(describe(error)) from None
+        site = SiteInfo(
+            deployment=deployment,
+            base_url=url,
+            version=str(info.get("version", "")),
+            epic_link_field=_epic_link_field(fields) if deployment == "datacenter" else None,
+            story_points_field=_story_points_field(fields),
+        )
+        log.info("jira_connected", deployment=deployment, version=site.version)
+        return cls(client, site, policy, **options)
+
+    # -- reading -------------------------------------------------------------------------------
+    def _get(self, path: str, params: dict[str, Any], endpoint: str) -> Any:
+        url = self.client._get_url(path)
+
+        def attempt() -> Any:
+            if self._on_request:
+                self._on_request(endpoint)
+            return self._session.get(url, params=params).json()
+
+        try:
+            return call_with_retry(attempt, self.policy, self._decider)
+        except (JIRAError, requests.RequestException) as error:
+            raise TrackerError(describe(error)) from None
+
+    def search_pages(self, jql: str, fields: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
+        """Raw issue JSON, page by page, with the flavor's own paging."""
+        wanted = ",".join(fields)
+        if self.site.deployment == "cloud":
+            token: str | None = None
+            while True:
+                params: dict[str, Any] = {
+                    "jql": jql,
+                    "maxResults": CLOUD_PAGE_REQUEST,
+                    "fields": wanted,
+                }
+                if token:
+                    params["nextPageToken"] = token
+                page = self._get("search/jql", params, "search")
+                yield page.get("issues", [])
+                token = page.get("nextPageToken")
+                if page.get("isLast", True) or not token:
+                    return
+        start = 0
+        while True:
+            params = {"jql": jql, "startAt": start, "maxResults": DC_PAGE_REQUEST, "fields": wanted}
+            page = self._get("search", params, "search")
+            issues = page.get("issues", [])
+            yield issues
+            start += len(issues)
+            if not issues or start >= int(page.get("total", 0)):
+                return
+
+    def fetch_items(
+        self,
+        projects: Sequence[str],
+        extra_jql: str | None,
+        progress: ProgressCallback | None = None,
+    ) -> Iterator[BacklogItem]:
+        """Every issue of the projects (narrowed by ``extra_jql``) as ``BacklogItem``s."""
+        scope = "project in (" + ", ".join(f'"{p}"' for p in projects) + ")"
+        jql = f"{scope} AND ({extra_jql})" if extra_jql else scope
+        fields = list(SEARCH_FIELDS)
+        fields += [f for f in (self.site.epic_link_field, self.site.story_points_field) if f]
+        for page in self.search_pages(f"{jql} ORDER BY key ASC", fields):
+            for issue in page:
+                self._issue_ids[issue["key"]] = str(issue["id"])
+                yield BacklogItem.from_jira_json(
+                    issue,
+                    epic_link_field=self.site.epic_link_field,
+                    story_points_field=self.site.story_points_field,
+                )
+            if progress is not None:
+                progress(len(page))
+
+    def version_names(self, project: str) -> list[str]:
+        """Names of a project's versions."""
+        return [str(v["name"]) for v in self._get(f"project/{project}/versions", {}, "meta")]
+
+    def project_exists(self, project: str) -> bool:
+        """Whether the account can see the project."""
+        try:
+            self._get(f"project/{project}", {}, "meta")
+        except TrackerError as error:
+            if "HTTP 404" in str(error):
+                return False
+            raise
+        return True
+
+    def permissions(self, project: str, keys: Sequence[str]) -> list[Permission]:
+        """The account's permissions in a project."""
+        body = self._get(
+            "mypermissions", {"projectKey": project, "permissions": ",".join(keys)}, "meta"
+        )
+        granted = body.get("permissions", {})
+        return [
+            Permission(project, key, bool(granted.get(key, {}).get("havePermission")))
+            for key in keys
+        ]
+
+    def existing_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of these issue keys exist (and are visible)."""
+        found: set[str] = set()
+        for key in keys:
+            try:
+                self._get(f"issue/{key}", {"fields": "issuetype"}, "issue_get")
+                found.add(key)
+            except TrackerError as error:
+                if "HTTP 404" not in str(error):
+                    raise
+        return found
+
+    # -- writing -------------------------------------------------------------------------------
+    def apply(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:
+        """Write label changes; per-issue outcomes, failures included, never raises for one."""
+        if not changes:
+            return []
+        if self.site.deployment == "cloud" and len(changes) >= self.bulk_threshold:
+            return self._apply_bulk(changes)
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return list(pool.map(self._apply_one, changes))
+
+    def _apply_one(self, change: LabelChange) -> ApplyOutcome:
+        operations = [{"add": label} for label in change.add]
+        operations += [{"remove": label} for label in change.remove]
+        body = json.dumps({"update": {"labels": operations}})
+        url = self.client._get_url(f"issue/{change.key}")
+
+        def attempt() -> None:
+            if self._on_request:
+                self._on_request("issue_put")
+            self._session.put(url, params={"notifyUsers": "false"}, data=body)
+
+        try:
+            call_with_retry(attempt, self.policy, self._decider)
+        except (JIRAError, requests.RequestException) as error:
+            log.warning("label_write_failed", issue=change.key, error=describe(error))
+            return ApplyOutcome(change, ok=False, error=describe(error))
+        return ApplyOutcome(change, ok=True)
+
+    def _apply_bulk(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:
+        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for change in changes:
+            for label in change.add:
+                groups[("ADD", label)].append(change.key)
+            for label in change.remove:
+                groups[("REMOVE", label)].append(change.key)
+        errors: dict[str, list[str]] = defaultdict(list)
+        for (option, label), keys in sorted(groups.items()):
+            for start in range(0, len(keys), BULK_LIMIT):
+                batch = keys[start : start + BULK_LIMIT]
+                for key, problem in self._bulk_task(option, label, batch).items():
+                    errors[key].append(problem)
+        return [
+            ApplyOutcome(c, ok=c.key not in errors, error="; ".join(errors.get(c.key, [])) or None)
+            for c in changes
+        ]
+
+    def _bulk_task(self, option: str, label: str, keys: list[str]) -> dict[str, str]:
+        """Run one bulk edit to completion; the keys that failed, with why."""
+        body = json.dumps(
+            {
+                "selectedActions": ["labels"],
+                "selectedIssueIdsOrKeys": keys,
+                "editedFieldsInput": {
+                    "labelsFields": [
+                        {
+                            "fieldId": "labels",
+                            "bulkEditMultiSelectFieldOption": option,
+                            "labels": [{"name": label}],
+                        }
+                    ]
+                },
+                "sendBulkNotification": False,
+            }
+        )
+        submit_url = self.client._get_url("bulk/issues/fields", base="{server}/rest/api/3/{path}")
+
+        def submit() -> str:
+            if self._on_request:
+                self._on_request("bulk_submit")
+            return str(self._session.post(submit_url, data=body).json()["taskId"])
+
+        try:
+            task_id = call_with_retry(submit, self.policy, self._decider)
+            progress = self._poll(task_id)
+        except (JIRAError, requests.RequestException, TrackerError) as error:
+            log.warning("bulk_edit_failed", option=option, label=label, error=describe(error))
+            return dict.fromkeys(keys, describe(error))
+        processed = {str(i) for i in progress.get("processedAccessibleIssues", [])}
+        failed = progress.get("failedAccessibleIssues", {}) or {}
+        problems: dict[str, str] = {}
+        for key in keys:
+            issue_id = self._issue_ids.get(key, key)
+            if issue_id in failed:
+                problems[key] = "; ".join(failed[issue_id])
+            elif issue_id not in processed:
+                problems[key] = f"bulk task {task_id} ended {progress.get('status')} without it"
+        log.info(
+            "bulk_edit_done", option=option, label=label, issues=len(keys), failed=len(problems)
+        )
+        return problems
+
+    def _poll(self, task_id: str) -> dict[str, Any]:
+        delay = 0.05
+        path = f"bulk/queue/{task_id}"
+        while True:
+            progress: dict[str, Any] = self._get_v3(path)
+            if progress.get("status") in BULK_DONE:
+                return progress
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def _get_v3(self, path: str) -> Any:
+        url = self.client._get_url(path, base="{server}/rest/api/3/{path}")
+
+        def attempt() -> Any:
+            if self._on_request:
+                self._on_request("bulk_queue")
+            return self._session.get(url).json()
+
+        return call_with_retry(attempt, self.policy, self._decider)
+
+
+def _server_info(url: str, timeout: float) -> dict[str, Any]:
+    response = requests.get(f"{url}/rest/api/2/serverInfo", timeout=timeout)
+    response.raise_for_status()
+    info: dict[str, Any] = response.json()
+    return info
+
+
+def _epic_link_field(fields: Sequence[dict[str, Any]]) -> str | None:
+    for field in fields:
+        if (field.get("schema") or {}).get("custom") == EPIC_LINK_TYPE:
+            return str(field["id"])
+    return None
+
+
+def _story_points_field(fields: Sequence[dict[str, Any]]) -> str | None:
+    for field in fields:
+        if str(field.get("name", "")).lower() in STORY_POINT_NAMES and field.get("custom"):
+            return str(field["id"])
+    return None

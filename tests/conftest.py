@@ -1,0 +1,61 @@
+"""Shared fixtures: sandbox Jira sites on loopback, real clients, and CI-aware skipping."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from jira import JIRA
+
+from roadmap_sync.sandbox.catalog import Flavor
+from roadmap_sync.sandbox.generate import generate_backlog
+from roadmap_sync.sandbox.server import SandboxServer
+from roadmap_sync.sandbox.store import SiteData
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a machine lacks something, except under CI, where it is a failure."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+def site_data(n_issues: int = 200, seed: int = 7) -> SiteData:
+    """A generated backlog as sandbox data."""
+    return SiteData.from_json(generate_backlog(n_issues, seed))
+
+
+def jira_client(site: SandboxServer, *, token: str | None = None) -> JIRA:
+    """The real ``jira`` client, authenticated the way each flavor expects."""
+    options = {"server": site.url}
+    if site.flavor == "cloud":
+        return JIRA(options=options, basic_auth=(site.email, token or site.token), max_retries=0)
+    return JIRA(options=options, token_auth=token or site.token, max_retries=0)
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def flavor(request: pytest.FixtureRequest) -> Flavor:
+    """Run the test once per flavor."""
+    value: Flavor = request.param
+    return value
+
+
+@pytest.fixture
+def site(flavor: Flavor) -> Iterator[SandboxServer]:
+    """A fresh sandbox site with a small generated backlog, per test."""
+    with SandboxServer(site_data(), flavor=flavor, bulk_delay=0.01) as server:
+        yield server
+
+
+@pytest.fixture
+def jira(site: SandboxServer) -> JIRA:
+    """The real ``jira`` client pointed at the sandbox."""
+    return jira_client(site)
