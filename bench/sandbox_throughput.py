@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from roadmap_sync.sandbox.catalog import Flavor
 from roadmap_sync.sandbox.generate import generate_backlog
 from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.sandbox.store import SiteData
@@ -82,11 +83,13 @@ class Series:
 
 @dataclass
 class Memory:
-    """What the sandbox holds: tracemalloc peaks and the process's maximum RSS."""
+    """What the sandbox holds: tracemalloc figures and the process's maximum RSS."""
 
-    load_current: int = 0
     load_peak: int = 0
+    loaded: int = 0
     serve_peak: int = 0
+    served: int = 0
+    pages: int = 0
     maxrss: int = 0
 
 
@@ -113,9 +116,13 @@ def client_session(site: SandboxServer) -> requests.Session:
 
 
 def page_cloud(
-    session: requests.Session, base_url: str, page_size: int, capture: Captured | None = None
+    session: requests.Session,
+    base_url: str,
+    page_size: int,
+    capture: Captured | None = None,
+    max_pages: int | None = None,
 ) -> Pass:
-    """Page ``/rest/api/3/search/jql`` by ``nextPageToken`` until ``isLast``."""
+    """Page ``/rest/api/3/search/jql`` by ``nextPageToken`` until ``isLast`` (or ``max_pages``)."""
     params: dict[str, str | int] = {"jql": JQL, "fields": FIELDS, "maxResults": page_size}
     issues = pages = body_bytes = 0
     first_page = 0.0
@@ -131,7 +138,7 @@ def page_cloud(
         body_bytes += len(response.content)
         if capture is not None:
             capture.pages.append(response.content)
-        if body["isLast"]:
+        if body["isLast"] or pages == max_pages:
             break
         params["nextPageToken"] = body["nextPageToken"]
         if capture is not None:
@@ -233,8 +240,11 @@ def timed_runs(
     return series
 
 
-def measure_memory(n_issues: int, seed: int, page_size: int) -> tuple[int, int, int]:
-    """tracemalloc: (current after load, peak during generate + load, peak while serving)."""
+def measure_memory(n_issues: int, seed: int, page_size: int, max_pages: int) -> Memory:
+    """Generate, load and serve ``max_pages`` pages under tracemalloc (about 5x slower).
+
+    The figures include the client's allocations, which are one page at a time.
+    """
     gc.collect()
     tracemalloc.start()
     try:
@@ -242,77 +252,102 @@ def measure_memory(n_issues: int, seed: int, page_size: int) -> tuple[int, int, 
         with SandboxServer(data, flavor="cloud", bulk_delay=0.01) as site:
             del data
             gc.collect()
-            current, load_peak = tracemalloc.get_traced_memory()
+            memory = Memory()
+            memory.loaded, memory.load_peak = tracemalloc.get_traced_memory()
             tracemalloc.reset_peak()
             with client_session(site) as session:
-                page_cloud(session, site.url, page_size)
-            _, serve_peak = tracemalloc.get_traced_memory()
+                served = page_cloud(session, site.url, page_size, max_pages=max_pages)
+            gc.collect()
+            memory.served, memory.serve_peak = tracemalloc.get_traced_memory()
+            memory.pages = served.pages
     finally:
         tracemalloc.stop()
-    return current, load_peak, serve_peak
+    return memory
 
 
-def run(n_issues: int, runs: int, page_size: int, seed: int, skip_memory: bool) -> int:
+@dataclass(frozen=True)
+class Settings:
+    """The command line."""
+
+    issues: int
+    runs: int
+    page_size: int
+    seed: int
+    memory_pages: int
+
+
+def start_site(settings: Settings, flavor: Flavor) -> tuple[SandboxServer, float, float]:
+    """A started sandbox with a fresh backlog, and the seconds to generate and to load it."""
+    t0 = time.perf_counter()
+    document = generate_backlog(settings.issues, settings.seed)
+    generated = time.perf_counter()
+    site = SandboxServer(SiteData.from_json(document), flavor=flavor, bulk_delay=0.01).start()
+    del document  # the store keeps its own copy of each issue's fields
+    return site, generated - t0, time.perf_counter() - generated
+
+
+def run(settings: Settings) -> int:
     """Every phase, then the summary."""
     print(
-        f"sandbox throughput: {n_issues:,} issues (seed {seed}), pages of {page_size}, "
-        f"{runs} run(s) each\n  jql: {JQL}\n  fields: {FIELDS}\n"
+        f"sandbox throughput: {settings.issues:,} issues (seed {settings.seed}), "
+        f"pages of {settings.page_size}, {settings.runs} run(s) each\n"
+        f"  jql: {JQL}\n  fields: {FIELDS}\n"
     )
     started = time.perf_counter()
-    t0 = time.perf_counter()
-    document = generate_backlog(n_issues, seed)
-    generate_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    data = SiteData.from_json(document)
-    del document
     series: list[Series] = []
-    memory = Memory()
     captured = Captured()
 
-    with SandboxServer(data, flavor="cloud", bulk_delay=0.01) as site:
-        load_s = time.perf_counter() - t0
-        expected = len(site.store.issues)
-        with client_session(site) as session:
-            cloud = timed_runs(
-                "Cloud  /rest/api/3/search/jql (sandbox)",
-                runs,
-                expected,
-                lambda: page_cloud(session, site.url, page_size),
-                series,
-            )
-            memory.maxrss = maxrss_bytes()
-            page_cloud(session, site.url, page_size, captured)  # untimed: the baseline's pages
+    site, generate_s, load_s = start_site(settings, "cloud")
+    print(f"  generate_backlog {generate_s:.2f} s, load {load_s:.2f} s")
+    expected = len(site.store.issues)
+    with site, client_session(site) as session:
+        cloud = timed_runs(
+            "Cloud  /rest/api/3/search/jql (sandbox)",
+            settings.runs,
+            expected,
+            lambda: page_cloud(session, site.url, settings.page_size),
+            series,
+        )
+        maxrss = maxrss_bytes()
+        page_cloud(session, site.url, settings.page_size, captured)  # the baseline's pages
 
     with TrivialServer(captured) as trivial, requests.Session() as session:
         session.headers["Authorization"] = "Basic " + base64.b64encode(b"x:y").decode()
         baseline = timed_runs(
             "trivial http.server, same Cloud pages  ",
-            runs,
+            settings.runs,
             expected,
-            lambda: page_cloud(session, trivial.url, page_size),
+            lambda: page_cloud(session, trivial.url, settings.page_size),
             series,
         )
-    captured = Captured()
+    del captured
 
-    with SandboxServer(data, flavor="datacenter", bulk_delay=0.01) as site:
-        with client_session(site) as session:
-            timed_runs(
-                "DC     /rest/api/2/search     (sandbox)",
-                runs,
-                expected,
-                lambda: page_datacenter(session, site.url, page_size),
-                series,
-            )
-    del data
-
-    if not skip_memory:
-        print("  memory pass under tracemalloc ...")
-        memory.load_current, memory.load_peak, memory.serve_peak = measure_memory(
-            n_issues, seed, page_size
+    site, _, _ = start_site(settings, "datacenter")
+    with site, client_session(site) as session:
+        timed_runs(
+            "DC     /rest/api/2/search     (sandbox)",
+            settings.runs,
+            expected,
+            lambda: page_datacenter(session, site.url, settings.page_size),
+            series,
         )
 
+    memory = None
+    if settings.memory_pages > 0:
+        print(f"  memory: generate, load and {settings.memory_pages} pages under tracemalloc ...")
+        memory = measure_memory(
+            settings.issues, settings.seed, settings.page_size, settings.memory_pages
+        )
+
+    print_table(series)
+    print(f"\ngenerate_backlog({settings.issues:,}): {generate_s:.2f} s")
+    print(f"load into the sandbox (SiteData + SiteStore + server start): {load_s:.2f} s")
+    print(
+        f"ru_maxrss after generate + load + {settings.runs} Cloud run(s): {maxrss / MIB:,.0f} MiB"
+    )
+    if memory is not None:
+        print_memory(memory)
     ratio = cloud.median / baseline.median
-    print_summary(series, runs, generate_s, load_s, memory, n_issues, skip_memory)
     print(f"\nsandbox vs trivial server: {ratio:.2f}x  (Cloud sandbox median / baseline median)")
     verdict = "met" if cloud.median >= TARGET else "NOT met"
     print(f"target >= {TARGET:,} issues/s (Cloud median {cloud.median:,.0f}): {verdict}")
@@ -320,16 +355,9 @@ def run(n_issues: int, runs: int, page_size: int, seed: int, skip_memory: bool) 
     return 0
 
 
-def print_summary(
-    series: Sequence[Series],
-    runs: int,
-    generate_s: float,
-    load_s: float,
-    memory: Memory,
-    n_issues: int,
-    skip_memory: bool,
-) -> None:
-    """The results table and the memory lines."""
+def print_table(series: Sequence[Series]) -> None:
+    """One row per endpoint: every run, the median, first-page latency and bytes per second."""
+    runs = len(series[0].passes)
     runs_head = "".join(f"{'run ' + str(i):>10}" for i in range(1, runs + 1))
     header = f"{'issues/s':<40}{runs_head}{'median':>10}{'1st page':>10}{'MiB/s':>8}"
     print("\n" + header)
@@ -339,22 +367,20 @@ def print_summary(
         first_ms = statistics.median(p.first_page for p in s.passes) * 1000
         mib_s = statistics.median(p.body_bytes / p.seconds for p in s.passes) / MIB
         print(f"{s.label:<40}{cells}{s.median:>10,.0f}{first_ms:>8.0f}ms{mib_s:>8.1f}")
-    pages = series[0].passes[0]
+    one = series[0].passes[0]
+    print(f"({one.pages:,} pages a pass, {one.body_bytes / one.pages / 1024:.0f} KiB a page)")
+
+
+def print_memory(memory: Memory) -> None:
+    """The tracemalloc figures."""
     print(
-        f"\n{pages.pages:,} pages a pass, {pages.body_bytes / pages.pages / 1024:.0f} KiB a page"
+        f"tracemalloc peak, generate + load: {memory.load_peak / MIB:,.0f} MiB; "
+        f"held once loaded: {memory.loaded / MIB:,.0f} MiB"
     )
-    print(f"generate_backlog({n_issues:,}): {generate_s:.2f} s")
-    print(f"load into the sandbox (SiteData + SiteStore + server): {load_s:.2f} s")
-    print(f"ru_maxrss after load + Cloud runs: {memory.maxrss / MIB:,.0f} MiB")
-    if skip_memory:
-        return
+    growth = (memory.served - memory.loaded) / MIB
     print(
-        f"tracemalloc, generate + load: peak {memory.load_peak / MIB:,.0f} MiB, "
-        f"held once loaded {memory.load_current / MIB:,.0f} MiB"
-    )
-    print(
-        f"tracemalloc, serving one full pass: peak {memory.serve_peak / MIB:,.0f} MiB "
-        "(loaded store + search session + one page in flight, client included)"
+        f"tracemalloc peak while serving {memory.pages} pages: {memory.serve_peak / MIB:,.0f} MiB "
+        f"(held afterwards: {memory.served / MIB:,.0f} MiB, {growth:+.1f} MiB)"
     )
 
 
@@ -365,11 +391,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed passes per endpoint (default 3)")
     parser.add_argument("--page-size", type=int, default=100, help="maxResults (default 100)")
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
-    parser.add_argument("--skip-memory", action="store_true", help="skip the tracemalloc pass")
+    parser.add_argument(
+        "--memory-pages",
+        type=int,
+        default=100,
+        help="pages served under tracemalloc; 0 skips the memory pass (default 100)",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    return run(args.issues, args.runs, args.page_size, args.seed, args.skip_memory)
+    return run(Settings(args.issues, args.runs, args.page_size, args.seed, args.memory_pages))
 
 
 if __name__ == "__main__":

@@ -8,11 +8,11 @@ claims; its *scheduled* release comes from its fixVersions. Comparing the two gi
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 
+from roadmap_sync.claims import Claim, Claims, Target, Tracer
+from roadmap_sync.gc_pause import gc_paused
 from roadmap_sync.model import (
     BacklogItem,
     Classification,
@@ -23,52 +23,9 @@ from roadmap_sync.model import (
     Verdict,
     WarningKind,
 )
-from roadmap_sync.roadmap import Feature, Release, Roadmap
+from roadmap_sync.roadmap import Release, Roadmap
 
-__all__ = ["classify", "gc_paused"]
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many acyclic records.
-
-    A 100,000-item run allocates several hundred thousand long-lived objects; each full
-    collection they trigger walks the whole heap and together they cost more than the
-    classification itself. Nothing built here forms reference cycles, so pausing loses
-    nothing (mypy pauses it while parsing for the same reason). Only re-enables what it
-    disabled.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-@dataclass(frozen=True, slots=True, eq=False)  # identity hash: used as a cache key
-class _Target:
-    """A feature that can claim items; `rank` orders releases by date, `slot` features."""
-
-    rank: int
-    slot: int
-    release: Release
-    feature: Feature
-
-
-@dataclass(frozen=True, slots=True)
-class _Claim:
-    """A feature's claim on one level of an item's ancestry."""
-
-    target: _Target
-    suffix: str  # ", claimed by feature 'X' of release r1", for reasons
-    rivals: tuple[str, ...] = ()  # other releases claiming the same level (ambiguity)
-
-
-def _claim(target: _Target, how: str, rivals: tuple[str, ...] = ()) -> _Claim:
-    suffix = f", {how} feature '{target.feature.name}' of release {target.release.id}"
-    return _Claim(target, suffix, rivals)
+__all__ = ["classify"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,141 +33,6 @@ class _Schedule:
     release: Release | None
     reason: str
     unmapped: tuple[str, ...] = ()
-
-
-class _Claims:
-    """Look-up tables from epic keys, labels and components to the features claiming them."""
-
-    def __init__(self, roadmap: Roadmap) -> None:
-        self.targets: list[_Target] = []
-        self.by_epic: dict[str, _Claim] = {}
-        self.by_label: dict[str, list[_Target]] = {}
-        self.by_component: dict[str, list[_Target]] = {}
-        for rank, release in enumerate(roadmap.releases):
-            for slot, feature in enumerate(release.features):
-                target = _Target(rank, slot, release, feature)
-                self.targets.append(target)
-                for key in feature.epics:
-                    self.by_epic[key] = _claim(target, "claimed by")
-                if feature.match is not None:
-                    for label in feature.match.labels:
-                        self.by_label.setdefault(label, []).append(target)
-                    for component in feature.match.components:
-                        self.by_component.setdefault(component, []).append(target)
-        self.match_labels = frozenset(self.by_label)
-        self.match_components = frozenset(self.by_component)
-        # Items repeat a few label/component sets; each set's match is worked out once.
-        self.matches: dict[tuple[tuple[str, ...], tuple[str, ...]], _Claim | None] = {}
-
-    def at_level(self, key: str, item: BacklogItem | None) -> _Claim | None:
-        """The claim on this one level: an `epics` claim beats a match; else the earliest match."""
-        explicit = self.by_epic.get(key)
-        if explicit is not None:
-            return explicit
-        # An ancestor outside the fetched items has only its key, so nothing to match on.
-        if item is None or (
-            self.match_labels.isdisjoint(item.labels)
-            and self.match_components.isdisjoint(item.components)
-        ):
-            return None
-        shape = (item.labels, item.components)
-        if shape not in self.matches:
-            self.matches[shape] = self._match(*shape)
-        return self.matches[shape]
-
-    def _match(self, labels: tuple[str, ...], components: tuple[str, ...]) -> _Claim:
-        hits = [
-            (target, f"matched by label '{label}' to")
-            for label in labels
-            for target in self.by_label.get(label, ())
-        ] + [
-            (target, f"matched by component '{component}' to")
-            for component in components
-            for target in self.by_component.get(component, ())
-        ]
-        best, how = min(hits, key=lambda hit: (hit[0].rank, hit[0].slot))
-        rivals = {target.rank: target.release.id for target, _how in hits}
-        rivals.pop(best.rank)
-        return _claim(best, how, tuple(rivals[rank] for rank in sorted(rivals)))
-
-
-def _describe(key: str, item: BacklogItem | None) -> str:
-    return f"{item.issue_type.lower()} {key}" if item is not None else key
-
-
-# (claim, chain text, levels in the chain, description of its top level), memoised per key.
-# A plain tuple: one is built per item, and a tuple is the cheapest record to build.
-_Trail = tuple[_Claim | None, str, int, str]
-
-# Real hierarchies have three to five levels; longer chains (bad imports) are shortened in
-# reasons, so that chain texts stay small instead of growing with the square of the depth.
-_SHOWN_LEVELS = 6
-
-
-def _extend(own: str, above: _Trail | None, claim: _Claim | None) -> _Trail:
-    """The trail of a level whose ancestors' trail is `above` (None at a chain's top)."""
-    if above is None:
-        return claim, own, 1, own
-    depth, top = above[2] + 1, above[3]
-    if depth <= _SHOWN_LEVELS:
-        return claim, f"{own} -> {above[1]}", depth, top
-    return claim, f"{own} -> ({depth - 2} levels) -> {top}", depth, top
-
-
-class _Tracer:
-    """Walks ancestries once: each key's claim and chain text are memoised for descendants."""
-
-    def __init__(self, items: Sequence[BacklogItem], claims: _Claims) -> None:
-        self.index: dict[str, BacklogItem] = {item.key: item for item in items}
-        self.claims = claims
-        self.memo: dict[str, _Trail] = {}
-        self.cycles: dict[str, str] = {}  # key -> where its ancestry loops back on itself
-
-    def resolve(self, key: str) -> _Trail:
-        """The claim `key` falls under (its own level's, or the nearest claimed ancestor's),
-        with the chain of levels leading to it."""
-        memo = self.memo
-        trail = memo.get(key)
-        if trail is not None:
-            return trail
-        item = self.index.get(key)
-        claim = self.claims.at_level(key, item)
-        parent = item.parent_key if item is not None else None
-        if claim is not None or parent is None:
-            trail = memo[key] = _extend(_describe(key, item), None, claim)
-            return trail
-        above = memo.get(parent)
-        if above is not None:  # the common case: the parent was traced before its children
-            trail = memo[key] = _extend(_describe(key, item), above, above[0])
-            return trail
-        return self._walk(key)
-
-    def _walk(self, key: str) -> _Trail:
-        walked: list[tuple[str, BacklogItem | None]] = []
-        seen: set[str] = set()
-        current: str | None = key
-        claim: _Claim | None = None
-        above: _Trail | None = None
-        while current is not None:
-            above = self.memo.get(current)
-            if above is not None:
-                claim = above[0]
-                break
-            if current in seen:  # parent links loop; Jira forbids it, imports do not
-                self.cycles.update(dict.fromkeys((k for k, _item in walked), current))
-                break
-            item = self.index.get(current)
-            walked.append((current, item))
-            seen.add(current)
-            claim = self.claims.at_level(current, item)
-            if claim is not None:
-                break
-            current = item.parent_key if item is not None else None
-        for walked_key, walked_item in reversed(walked):
-            above = self.memo[walked_key] = _extend(
-                _describe(walked_key, walked_item), above, claim
-            )
-        return self.memo[key]
 
 
 def _schedule_of(
@@ -226,7 +48,7 @@ def _schedule_of(
     return _Schedule(None, "no fixVersion")
 
 
-def _verdict(planned: _Claim | None, scheduled: Release | None) -> tuple[Verdict, str]:
+def _verdict(planned: Claim | None, scheduled: Release | None) -> tuple[Verdict, str]:
     if planned is None:
         if scheduled is None:
             return Verdict.ORPHAN, "orphan: serves no release goal and is scheduled nowhere"
@@ -243,9 +65,11 @@ def _verdict(planned: _Claim | None, scheduled: Release | None) -> tuple[Verdict
 
 
 class _Classifier:
+    """Per-run look-up tables and caches; `trace` is called once per item."""
+
     def __init__(self, items: Sequence[BacklogItem], roadmap: Roadmap, today: dt.date) -> None:
         self.roadmap = roadmap
-        self.tracer = _Tracer(items, _Claims(roadmap))
+        self.tracer = Tracer(items, Claims(roadmap))
         self.by_version = {
             version: (rank, release)
             for rank, release in enumerate(roadmap.releases)
@@ -265,7 +89,7 @@ class _Classifier:
         self.opt_out = roadmap.labels.opt_out
         # Backlogs repeat a handful of fixVersion sets and claim/schedule pairs: compute each once.
         self.schedules: dict[tuple[str, ...], _Schedule] = {}
-        self.verdicts: dict[tuple[_Target | None, str | None], tuple[Verdict, str]] = {}
+        self.verdicts: dict[tuple[Target | None, str | None], tuple[Verdict, str]] = {}
 
     def _schedule_for(self, fix_versions: tuple[str, ...]) -> _Schedule:
         schedule = self.schedules.get(fix_versions)
@@ -273,14 +97,14 @@ class _Classifier:
             schedule = self.schedules[fix_versions] = _schedule_of(fix_versions, self.by_version)
         return schedule
 
-    def _verdict(self, claim: _Claim | None, scheduled: Release | None) -> tuple[Verdict, str]:
+    def _verdict(self, claim: Claim | None, scheduled: Release | None) -> tuple[Verdict, str]:
         key = (claim.target if claim else None, scheduled.id if scheduled else None)
         found = self.verdicts.get(key)
         if found is None:
             found = self.verdicts[key] = _verdict(claim, scheduled)
         return found
 
-    def _planned_reason(self, item: BacklogItem, claim: _Claim | None, chain: str) -> str:
+    def _planned_reason(self, item: BacklogItem, claim: Claim | None, chain: str) -> str:
         if claim is not None:
             return chain + claim.suffix
         if item.key in self.tracer.cycles:
@@ -310,7 +134,7 @@ class _Classifier:
     def _warnings(
         self,
         item: BacklogItem,
-        claim: _Claim | None,
+        claim: Claim | None,
         depth: int,
         schedule: _Schedule,
         done: bool,
@@ -339,7 +163,8 @@ class _Classifier:
                 warnings.append(beyond)
         return tuple(warnings)
 
-    def trace(self, item: BacklogItem) -> tuple[ItemTrace, _Claim | None]:
+    def trace(self, item: BacklogItem) -> tuple[ItemTrace, Claim | None]:
+        """One item's trace, and the claim it falls under (for coverage findings)."""
         claim, chain, depth, _top = self.tracer.resolve(item.key)
         schedule = self._schedule(item)
         done = item.status_category == "done" or item.status in self.done_statuses
@@ -372,7 +197,7 @@ class _Classifier:
 
 
 def _feature_findings(
-    claims: _Claims, covered: set[_Target], index: Mapping[str, BacklogItem]
+    claims: Claims, covered: set[Target], index: Mapping[str, BacklogItem]
 ) -> Iterator[Finding]:
     for target in claims.targets:
         release, feature = target.release, target.feature
@@ -427,7 +252,7 @@ def classify(
     """Trace every item to the roadmap and list the roadmap's own findings."""
     classifier = _Classifier(items, roadmap, today)
     traces: list[ItemTrace] = []
-    covered: set[_Target] = set()
+    covered: set[Target] = set()
     open_counts = dict.fromkeys((release.id for release in roadmap.releases), 0)
     with gc_paused():
         for item in items:

@@ -57,7 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"roadmap-sync: invalid settings:\n{error}", file=sys.stderr)
         return EXIT_USAGE
     ctx = CommandContext.create(settings)
-    configure_logging(settings.log_level, redactor=ctx.redactor)
+    # Workers log their progress; interactive commands only say what went wrong.
+    default_level = "info" if args.command in ("run", "serve") else "warning"
+    configure_logging(settings.log_level or default_level, redactor=ctx.redactor)
     try:
         status: int = args.handler(ctx, args)
     except CommandError as error:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from roadmap_sync.classify import gc_paused
+from roadmap_sync.gc_pause import gc_paused
 from roadmap_sync.model import (
     BacklogItem,
     Classification,

@@ -31,9 +31,8 @@ from roadmap_sync.roadmap_errors import (
     LocatedError,
     RoadmapError,
     YamlDocument,
-    format_loc,
-    locate,
     parse_yaml,
+    problem_at,
     problems_from_validation,
 )
 from roadmap_sync.roadmap_rules import release_problems
@@ -155,17 +154,10 @@ class Feature(_Model):
 
     @model_validator(mode="after")
     def _claims_something(self) -> Feature:
-        if not self.epics and (
-            self.match is None or not (self.match.labels or self.match.components)
-        ):
-            raise LocatedError(
-                [
-                    (
-                        (),
-                        f"feature {self.name!r} has neither epics nor a match to claim items by",
-                    )
-                ]
-            )
+        matches = self.match is not None and (self.match.labels or self.match.components)
+        if not self.epics and not matches:
+            message = f"feature {self.name!r} has neither epics nor a match to claim items by"
+            raise LocatedError([((), message)])
         return self
 
 
@@ -187,15 +179,11 @@ class Release(_Model):
         if self.date is not None and self.timeframe is not None:
             raise LocatedError([(("timeframe",), "give either date or timeframe, not both")])
         if self.date is None and self.timeframe is None:
-            raise LocatedError(
-                [
-                    (
-                        (),
-                        f"release {self.id!r} needs a date (2026-11-15) or a timeframe "
-                        "(2026-Q4, 2026-H2, 2026-11)",
-                    )
-                ]
+            message = (
+                f"release {self.id!r} needs a date (2026-11-15) or a timeframe "
+                "(2026-Q4, 2026-H2, 2026-11)"
             )
+            raise LocatedError([((), message)])
         return self
 
     @property
@@ -275,30 +263,18 @@ def _load_one(path: Path) -> tuple[Roadmap, YamlDocument]:
     shown = str(path)
     try:
         raw = path.read_bytes()
-    except OSError as exc:
-        raise RoadmapError(
-            [ConfigProblem(shown, None, None, "", f"cannot read: {exc.strerror}")]
-        ) from exc
-    try:
         text = raw.decode("utf-8-sig")
+    except OSError as exc:
+        problem = ConfigProblem(shown, None, None, "", f"cannot read: {exc.strerror}")
+        raise RoadmapError([problem]) from exc
     except UnicodeDecodeError as exc:
-        raise RoadmapError(
-            [ConfigProblem(shown, None, None, "", f"not UTF-8 text ({exc.reason})")]
-        ) from exc
+        problem = ConfigProblem(shown, None, None, "", f"not UTF-8 text ({exc.reason})")
+        raise RoadmapError([problem]) from exc
     document = parse_yaml(text, shown)
     if not isinstance(document.data, dict):
         found = "an empty file" if document.data is None else type(document.data).__name__
-        raise RoadmapError(
-            [
-                ConfigProblem(
-                    shown,
-                    1,
-                    1,
-                    "",
-                    f"expected a mapping with product, tracker and releases, got {found}",
-                )
-            ]
-        )
+        message = f"expected a mapping with product, tracker and releases, got {found}"
+        raise RoadmapError([ConfigProblem(shown, 1, 1, "", message)])
     try:
         roadmap = Roadmap.model_validate(document.data)
     except ValidationError as exc:
@@ -321,23 +297,16 @@ def _cross_file_problems(loaded: list[tuple[Roadmap, YamlDocument]]) -> Iterator
             for k, project in enumerate(roadmap.tracker.projects):
                 if project not in earlier.tracker.projects:
                     continue
-                loc: Loc = ("tracker", "projects", k)
-                other = locate(
-                    earlier_doc.root,
-                    ("tracker", "projects", earlier.tracker.projects.index(project)),
-                )
-                other_at = (
-                    f"{earlier_doc.path}:{other.start_mark.line + 1}" if other else earlier_doc.path
-                )
-                node = locate(document.root, loc)
-                yield ConfigProblem(
-                    document.path,
-                    node.start_mark.line + 1 if node else None,
-                    node.start_mark.column + 1 if node else None,
-                    format_loc(loc),
-                    f"project {project} is also scoped by {other_at} with label prefix "
-                    f"{earlier.labels.prefix!r} (here {roadmap.labels.prefix!r}); the two roadmaps "
-                    "would remove each other's labels, give each a distinct labels.prefix",
+                first = earlier.tracker.projects.index(project)
+                other = problem_at(earlier_doc, ("tracker", "projects", first), "")
+                where = f"{other.path}:{other.line}" if other.line else other.path
+                yield problem_at(
+                    document,
+                    ("tracker", "projects", k),
+                    f"project {project} is also scoped by {where} with label "
+                    f"prefix {earlier.labels.prefix!r} (here {roadmap.labels.prefix!r}); the two "
+                    "roadmaps would remove each other's labels: give each a distinct "
+                    "labels.prefix",
                 )
 
 

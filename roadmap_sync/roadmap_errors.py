@@ -28,6 +28,7 @@ __all__ = [
     "format_loc",
     "locate",
     "parse_yaml",
+    "problem_at",
     "problems_from_validation",
 ]
 
@@ -121,6 +122,12 @@ def _problem_at(path: str, mark: yaml.Mark | None, location: str, message: str) 
     if mark is None:
         return ConfigProblem(path, None, None, location, message)
     return ConfigProblem(path, mark.line + 1, mark.column + 1, location, message)
+
+
+def problem_at(document: YamlDocument, loc: Loc, message: str) -> ConfigProblem:
+    """A problem located at the node `loc` names in `document` (the file itself if none)."""
+    node = locate(document.root, loc)
+    return _problem_at(document.path, node.start_mark if node else None, format_loc(loc), message)
 
 
 def parse_yaml(text: str, path: str) -> YamlDocument:
@@ -247,9 +254,8 @@ def _text_expected_message(error: ErrorDetails, node: yaml.Node | None) -> str:
         return "expected text, but the value is empty"
     if isinstance(node, yaml.ScalarNode) and node.tag != _STR_TAG and not node.style:
         # `fix_versions: [2026.10]` is the float 2026.1 to YAML; only quotes keep the text.
-        return (
-            f"expected text, but YAML reads {node.value} as a non-string; quote it: '{node.value}'"
-        )
+        kind = node.tag.rpartition(":")[2]  # float, int, bool, null
+        return f"expected text, but YAML reads {node.value} as {kind}; quote it: '{node.value}'"
     return f"expected text, got {type(error['input']).__name__}"
 
 
@@ -286,26 +292,6 @@ def _message(error: ErrorDetails, node: yaml.Node | None, model: type[BaseModel]
     return f"{error['msg']} (got {error['input']!r})"
 
 
-def _expand(error: ErrorDetails) -> Iterator[tuple[Loc, ErrorDetails]]:
-    """Split a LocatedError value error into one error per located problem."""
-    exc = (error.get("ctx") or {}).get("error")
-    if isinstance(exc, LocatedError):
-        for sub_loc, message in exc.problems:
-            loc = (*error["loc"], *sub_loc)
-            yield (
-                loc,
-                ErrorDetails(
-                    type="value_error",
-                    loc=loc,
-                    msg=message,
-                    input=None,
-                    ctx={"error": ValueError(message)},
-                ),
-            )
-    else:
-        yield tuple(error["loc"]), error
-
-
 def _has_item_errors(loc: Loc, errors: list[ErrorDetails]) -> bool:
     depth = len(loc)
     return any(len(e["loc"]) > depth and tuple(e["loc"][:depth]) == tuple(loc) for e in errors)
@@ -317,14 +303,18 @@ def problems_from_validation(
     """Turn a pydantic ValidationError into located problems, in file order."""
     problems: list[ConfigProblem] = []
     errors = exc.errors()
-    for raw in errors:
-        if raw["type"] == "too_short" and _has_item_errors(raw["loc"], errors):
+    for error in errors:
+        loc: Loc = tuple(error["loc"])
+        if error["type"] == "too_short" and _has_item_errors(loc, errors):
             continue  # pydantic counts only the valid items; the invalid ones say more
-        for loc, error in _expand(raw):
-            at_key = error["type"] == "extra_forbidden"
-            node = locate(document.root, loc, at_key=at_key)
-            mark = node.start_mark if node is not None else None
-            problems.append(
-                _problem_at(document.path, mark, format_loc(loc), _message(error, node, model))
+        located = (error.get("ctx") or {}).get("error")
+        if isinstance(located, LocatedError):
+            problems.extend(
+                problem_at(document, (*loc, *sub), msg) for sub, msg in located.problems
             )
+            continue
+        node = locate(document.root, loc, at_key=error["type"] == "extra_forbidden")
+        mark = node.start_mark if node is not None else None
+        message = _message(error, node, model)
+        problems.append(_problem_at(document.path, mark, format_loc(loc), message))
     return sorted(problems, key=lambda p: (p.line or 0, p.column or 0))

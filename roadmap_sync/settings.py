@@ -40,7 +40,10 @@ class Settings(BaseSettings):
     state_url: str | None = Field(
         None, description="SQLAlchemy URL of the state store; default SQLite in data_dir"
     )
-    log_level: str = Field("info", description="debug, info, warning or error")
+    log_level: str | None = Field(
+        None,
+        description="debug, info, warning or error (default: info for run/serve, else warning)",
+    )
     jira_concurrency: int = Field(4, ge=1, le=32, description="Parallel writes on Data Center")
     bulk_threshold: int = Field(
         20, ge=1, description="Cloud: use the bulk edit API from this many changed issues"

@@ -231,7 +231,9 @@ def test_update_issue_field_replaces_labels(site: SandboxServer) -> None:
 def test_issue_update_cannot_silence_notifications(site: SandboxServer) -> None:
     """``issue_update(notify_users=False)`` puts the flag in the JSON body, so Jira still notifies."""
     jira = client_for(site)
-    jira.issue_update("ACME-23", fields={}, update={"labels": [{"add": "quiet"}]}, notify_users=False)
+    jira.issue_update(
+        "ACME-23", fields={}, update={"labels": [{"add": "quiet"}]}, notify_users=False
+    )
 
     assert "quiet" in site.store.get("ACME-23")["fields"]["labels"]
     last = writes(site)[-1]

@@ -212,9 +212,7 @@ class OpenApiSpec:
 
     def validator(self, ref: str) -> Draft202012Validator:
         """A Draft 2020-12 validator for the schema at ``ref``."""
-        return Draft202012Validator(
-            {"$ref": ref}, registry=self.registry, format_checker=formats
-        )
+        return Draft202012Validator({"$ref": ref}, registry=self.registry, format_checker=formats)
 
     def errors(self, body: Any, ref: str) -> list[ValidationError]:
         """Every violation of the schema at ``ref``, in document order."""
@@ -596,9 +594,7 @@ def _drifted(body: Any, change: Callable[[Any], None]) -> Any:
 
 def test_validation_fails_when_a_response_drifts(spec: OpenApiSpec, cloud: Client) -> None:
     """Real responses with an invented key, a wrong type or a missing required key fail validation."""
-    page = cloud.call(
-        "GET", SEARCH_JQL, 200, params={"jql": "project = ACME", "fields": "summary"}
-    )
+    page = cloud.call("GET", SEARCH_JQL, 200, params={"jql": "project = ACME", "fields": "summary"})
     search_ref = spec.response_ref(SEARCH_JQL, "GET", 200)
     assert_valid(spec, page, search_ref)
     drifts: dict[str, Callable[[Any], None]] = {

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -85,6 +87,8 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/_sandbox", "hooks", hooks.index, anonymous=True),
     _route("GET", "/_sandbox/writes", "hooks", hooks.list_writes, anonymous=True),
     _route("DELETE", "/_sandbox/writes", "hooks", hooks.clear_writes, anonymous=True),
+    _route("GET", "/_sandbox/requests", "hooks", hooks.list_requests, anonymous=True),
+    _route("DELETE", "/_sandbox/requests", "hooks", hooks.clear_requests, anonymous=True),
     _route("POST", "/_sandbox/issues/{key}/edit", "hooks", hooks.person_edit, anonymous=True),
     _route("POST", "/_sandbox/issues", "hooks", hooks.person_create, anonymous=True),
     *(
@@ -110,6 +114,14 @@ class SandboxApp:
         self.faults = FaultBook()
         self.webhooks = WebhookDispatcher(store.flavor, base_url)
         store.add_listener(self.webhooks.on_change)
+        self.request_counts: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
+
+    def count_request(self, route: Route) -> None:
+        """Tally REST requests per endpoint name, for tests and benchmarks."""
+        if route.endpoint != "hooks":
+            with self._count_lock:
+                self.request_counts[route.endpoint] += 1
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         """The route for a request, or Jira's 404/405."""

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 HOOKS_INDEX = {
     "GET /_sandbox/writes": "every write request received (method, path, body, notifyUsers)",
     "DELETE /_sandbox/writes": "forget the write log",
+    "GET|DELETE /_sandbox/requests": "REST requests received per endpoint, or reset the tally",
     "POST /_sandbox/issues/{key}/edit": "edit an issue as a person ({fields, update}); webhooks",
     "POST /_sandbox/issues": "create an issue as a person ({fields}); fires jira:issue_created",
     "GET|POST|DELETE /_sandbox/faults": "list, arm ({endpoint, kind, ...}) or clear faults",
@@ -49,6 +50,17 @@ def list_writes(app: SandboxApp, request: Request) -> Response:
 def clear_writes(app: SandboxApp, request: Request) -> Response:
     """``DELETE /_sandbox/writes``."""
     app.store.clear_writes()
+    return Response(204)
+
+
+def list_requests(app: SandboxApp, request: Request) -> Response:
+    """``GET /_sandbox/requests``: REST requests received, by endpoint name."""
+    return Response(200, {"requests": dict(app.request_counts)})
+
+
+def clear_requests(app: SandboxApp, request: Request) -> Response:
+    """``DELETE /_sandbox/requests``."""
+    app.request_counts.clear()
     return Response(204)
 
 

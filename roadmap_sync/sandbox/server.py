@@ -103,6 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             route, groups = app.match(request.method, request.path)
             request.route = groups
+            app.count_request(route)
             record = app.log_write(request, route)  # type: ignore[assignment]
             fault = None if route.endpoint == "hooks" else app.faults.take(route.endpoint)
             if fault is not None and self._act_out(fault, route):

@@ -83,7 +83,8 @@ class RetryDecider:
         if status not in TRANSIENT_STATUSES:
             return False
         response = _response(error)
-        wait = retry_after_seconds(response.headers.get("Retry-After") if response else None)
+        header = response.headers.get("Retry-After") if response is not None else None
+        wait = retry_after_seconds(header)
         if wait is None:
             return True
         if wait > self.policy.max_wait:
