@@ -20,6 +20,7 @@ from tests.conftest import site_data
 
 N_ISSUES = 1200
 FIELDS = ["summary", "labels", "issuetype", "status", "project"]
+FIELD_LIST = ",".join(FIELDS)
 ALL = "project in (ACME, OPS) ORDER BY key ASC"
 ACME_BACKEND = "project = ACME AND labels = backend ORDER BY key ASC"
 TIMEOUT = 10
@@ -99,7 +100,7 @@ def assert_complete(keys: list[str], expected: list[str]) -> None:
 def test_cloud_enhanced_jql_list_returns_every_issue_once(cloud_site: SandboxServer) -> None:
     """``enhanced_jql_get_list_of_tickets`` follows nextPageToken through all 1,200 issues once."""
     jira = cloud_client(cloud_site)
-    issues = jira.enhanced_jql_get_list_of_tickets(ALL, fields=FIELDS)
+    issues = jira.enhanced_jql_get_list_of_tickets(ALL, fields=FIELD_LIST)
     expected = stored_keys(cloud_site, in_projects("ACME", "OPS"))
     assert len(expected) == N_ISSUES
     assert_complete(keys_of(issues), expected)
@@ -132,6 +133,7 @@ def test_cloud_jql_and_count_use_the_enhanced_endpoints(cloud_site: SandboxServe
     jira = cloud_client(cloud_site)
     expected = stored_keys(cloud_site, in_projects("OPS"))
     first = jira.jql("project = OPS ORDER BY key ASC", fields=FIELDS, limit=100)
+    assert isinstance(first, dict)
     assert keys_of(first["issues"]) == expected[:100]
     assert first["isLast"] is False
     assert "total" not in first
@@ -145,7 +147,7 @@ def test_cloud_jql_and_count_use_the_enhanced_endpoints(cloud_site: SandboxServe
 def test_datacenter_jql_list_returns_every_issue_once(datacenter_site: SandboxServer) -> None:
     """``jql_get_list_of_tickets`` follows startAt/total through all 1,200 issues exactly once."""
     jira = datacenter_client(datacenter_site)
-    issues = jira.jql_get_list_of_tickets(ALL, fields=FIELDS)
+    issues = jira.jql_get_list_of_tickets(ALL, fields=FIELD_LIST)
     expected = stored_keys(datacenter_site, in_projects("ACME", "OPS"))
     assert len(expected) == N_ISSUES
     assert_complete(keys_of(issues), expected)
@@ -159,6 +161,7 @@ def test_datacenter_jql_pages_by_start_at(datacenter_site: SandboxServer) -> Non
     start = 0
     while True:
         page = jira.jql(ACME_BACKEND, fields=FIELDS, start=start, limit=37)
+        assert isinstance(page, dict)
         assert (page["startAt"], page["maxResults"], page["total"]) == (start, 37, len(expected))
         keys += keys_of(page["issues"])
         start += len(page["issues"])
@@ -229,7 +232,7 @@ def test_update_issue_field_replaces_labels(site: SandboxServer) -> None:
 
 
 def test_issue_update_cannot_silence_notifications(site: SandboxServer) -> None:
-    """``issue_update(notify_users=False)`` puts the flag in the JSON body, so Jira still notifies."""
+    """``issue_update(notify_users=False)`` sends the flag in the JSON body: Jira still notifies."""
     jira = client_for(site)
     jira.issue_update(
         "ACME-23", fields={}, update={"labels": [{"add": "quiet"}]}, notify_users=False
