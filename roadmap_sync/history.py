@@ -7,7 +7,7 @@ the store persists them and drift.py compares two of them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -108,11 +108,20 @@ class RunRecord:
 
 
 def snapshot_items(
-    items: Sequence[BacklogItem], classification: Classification, roadmap: Roadmap
+    items: Sequence[BacklogItem],
+    classification: Classification,
+    roadmap: Roadmap,
+    labels_after: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[ItemSnapshot, ...]:
-    """The rows a run stores for its items (traces in the classifier's order)."""
+    """The rows a run stores for its items (traces in the classifier's order).
+
+    ``labels_after`` holds the labels of the items whose change was applied, so the snapshot
+    shows what Jira carries once the run is done rather than what it carried before.
+    """
+    after = labels_after or {}
     rows = []
     for item, trace in zip(items, classification.traces, strict=True):
+        labels = after.get(item.key, item.labels)
         rows.append(
             ItemSnapshot(
                 key=item.key,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -43,6 +43,7 @@ class ApplyReport:
     guard: GuardDecision
     outcomes: tuple[ApplyOutcome, ...] = field(default=())
     seconds: float = 0.0
+    stopped: bool = False
 
     @property
     def applied(self) -> bool:
@@ -85,14 +86,44 @@ def make_plan(
     )
 
 
-def apply_plan(plan: SyncPlan, tracker: Tracker, *, force: bool = False) -> ApplyReport:
-    """Write the plan's label changes unless the guard refuses them."""
+OutcomeSink = Callable[[Sequence[ApplyOutcome]], None]
+APPLY_BATCH = 1000  # one Cloud bulk request's worth; also the unit a shutdown waits for
+
+
+def apply_plan(
+    plan: SyncPlan,
+    tracker: Tracker,
+    *,
+    force: bool = False,
+    on_batch: OutcomeSink | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    batch_size: int = APPLY_BATCH,
+) -> ApplyReport:
+    """Write the plan's label changes unless the guard refuses them.
+
+    Changes go out in batches; ``on_batch`` records each batch's outcomes (the audit trail)
+    before the next starts, and ``should_stop`` lets a shutdown abandon the remaining batches
+    cleanly, so what was written and what was recorded never disagree by more than one batch.
+    """
     decision = check_guard(plan.labels, len(plan.items), plan.roadmap.guard, force)
     if not decision.allowed:
         log.warning("guard_refused", roadmap=plan.roadmap.product, reason=decision.message)
         return ApplyReport(decision)
     started = time.perf_counter()
-    outcomes = tuple(tracker.apply(plan.labels.changes))
+    outcomes: list[ApplyOutcome] = []
+    changes = plan.labels.changes
+    stopped = False
+    for start in range(0, len(changes), batch_size):
+        if should_stop is not None and should_stop():
+            stopped = True
+            log.warning(
+                "apply_abandoned", roadmap=plan.roadmap.product, remaining=len(changes) - start
+            )
+            break
+        batch = tuple(tracker.apply(changes[start : start + batch_size]))
+        if on_batch is not None:
+            on_batch(batch)
+        outcomes.extend(batch)
     seconds = time.perf_counter() - started
     failed = sum(1 for outcome in outcomes if not outcome.ok)
     log.info(
@@ -104,4 +135,4 @@ def apply_plan(plan: SyncPlan, tracker: Tracker, *, force: bool = False) -> Appl
         labels_removed=plan.labels.labels_removed,
         seconds=round(seconds, 3),
     )
-    return ApplyReport(decision, outcomes, seconds)
+    return ApplyReport(decision, tuple(outcomes), seconds, stopped)

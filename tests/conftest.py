@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jira import JIRA
@@ -35,7 +36,7 @@ def site_data(n_issues: int = 200, seed: int = 7) -> SiteData:
 
 def jira_client(site: SandboxServer, *, token: str | None = None) -> JIRA:
     """The real ``jira`` client, authenticated the way each flavor expects."""
-    options = {"server": site.url}
+    options: dict[str, Any] = {"server": site.url}
     if site.flavor == "cloud":
         return JIRA(options=options, basic_auth=(site.email, token or site.token), max_retries=0)
     return JIRA(options=options, token_auth=token or site.token, max_retries=0)

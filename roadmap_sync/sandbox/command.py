@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
 import threading
@@ -55,6 +56,8 @@ def serve(args: argparse.Namespace) -> int:
     server = SandboxServer(
         site, flavor=args.flavor, host=args.host, port=args.port, email=args.email, token=args.token
     )
+    # The loaded backlog lives as long as the process: keep the collector from rescanning it.
+    gc.freeze()
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

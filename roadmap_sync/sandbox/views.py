@@ -25,6 +25,7 @@ class FieldSelection:
     navigable: bool
     names: frozenset[str]
     excluded: frozenset[str]
+    ordered: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, raw: Iterable[str] | None, default: str) -> FieldSelection:
@@ -36,6 +37,7 @@ class FieldSelection:
             navigable="*navigable" in tokens,
             names=frozenset(t for t in tokens if not t.startswith(("*", "-"))),
             excluded=frozenset(t[1:] for t in tokens if t.startswith("-")),
+            ordered=tuple(dict.fromkeys(t for t in tokens if not t.startswith(("*", "-")))),
         )
 
     @property
@@ -106,7 +108,15 @@ class IssueRenderer:
             # Cloud's search/jql returns only ids unless fields are asked for.
             return {"id": issue["id"]}
         source = flavor_fields(issue["fields"], self.flavor)
-        fields = {name: value for name, value in source.items() if selection.wants(name)}
+        if selection.everything or selection.navigable:
+            fields = {name: value for name, value in source.items() if selection.wants(name)}
+        else:
+            # An explicit list (the common case when paging): look up only those names.
+            fields = {
+                name: source[name]
+                for name in selection.ordered
+                if name in source and name not in selection.excluded
+            }
         if self.api_version == "3":
             for name in RICH_TEXT_FIELDS:
                 if isinstance(fields.get(name), str):
