@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from roadmap_sync import __version__
-from roadmap_sync.commands import check, demo, sync_commands
+from roadmap_sync.commands import check, demo, history_commands, report, serve, sync_commands
 from roadmap_sync.commands.context import EXIT_USAGE, CommandContext, CommandError
 from roadmap_sync.logs import configure_logging
 from roadmap_sync.sandbox import command as sandbox_command
@@ -37,14 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_arguments(commands)
     sync_commands.add_arguments(commands)
     demo.add_arguments(commands)
+    serve.add_arguments(commands)
+    report.add_arguments(commands)
+    history_commands.add_arguments(commands)
 
     sandbox = commands.add_parser(
         "sandbox", help="a Jira stand-in to try roadmap-sync without Jira"
     )
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
-    serve = sandbox_commands.add_parser("serve", help="serve a sandbox Jira site over HTTP")
-    sandbox_command.add_arguments(serve)
-    serve.set_defaults(handler=lambda ctx, args: sandbox_command.serve(args))
+    sandbox_serve = sandbox_commands.add_parser("serve", help="serve a sandbox Jira site over HTTP")
+    sandbox_command.add_arguments(sandbox_serve)
+    sandbox_serve.set_defaults(handler=lambda ctx, args: sandbox_command.serve(args))
     return parser
 
 

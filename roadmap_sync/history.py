@@ -14,7 +14,7 @@ from typing import Literal
 from roadmap_sync.model import BacklogItem, Classification, Finding, Verdict
 from roadmap_sync.roadmap import Roadmap
 
-RunKind = Literal["plan", "apply", "run", "revert"]
+RunKind = Literal["plan", "apply", "run", "revert", "webhook"]
 RunOutcome = Literal["running", "ok", "failed", "partial", "refused", "planned"]
 
 
@@ -135,9 +135,7 @@ def snapshot_items(
                 scheduled_release=trace.scheduled_release,
                 verdict=trace.verdict,
                 warnings=tuple(sorted(w.kind.value for w in trace.warnings)),
-                owned_labels=tuple(
-                    sorted(label for label in item.labels if roadmap.owns_label(label))
-                ),
+                owned_labels=tuple(sorted(label for label in labels if roadmap.owns_label(label))),
                 story_points=item.story_points,
             )
         )

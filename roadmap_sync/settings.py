@@ -14,6 +14,8 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from roadmap_sync.delivery_settings import DeliveryConfig
+
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
 
 
@@ -54,6 +56,25 @@ class Settings(BaseSettings):
     retry_attempts: int = Field(6, ge=1, le=20, description="Attempts per Jira request")
     request_timeout: float = Field(30.0, gt=0, description="Seconds per Jira request")
 
+    http_host: str = Field("127.0.0.1", description="serve: interface of the HTTP server")
+    http_port: int = Field(8080, ge=0, le=65535, description="serve: port of the HTTP server")
+    sync_interval: float = Field(
+        900.0, gt=0, description="serve: seconds between full syncs (unless sync_cron is set)"
+    )
+    sync_cron: str | None = Field(None, description="serve: crontab for full syncs instead")
+    report_cron: str = Field("0 8 * * mon", description="serve: crontab of the weekly report")
+    timezone: str = Field("UTC", description="serve: time zone of the cron expressions")
+    misfire_grace: float = Field(300.0, ge=1, description="serve: seconds a late job may still run")
+    webhook_secret: SecretStr | None = Field(
+        None, description="serve: shared secret of Jira webhooks (HMAC signature or ?token=)"
+    )
+    webhook_debounce: float = Field(
+        2.0, ge=0, description="serve: quiet seconds before a webhook triggers a re-sync"
+    )
+    shutdown_timeout: float = Field(
+        25.0, gt=0, description="serve: seconds to finish the current write batch on SIGTERM"
+    )
+
     @field_validator("config", mode="before")
     @classmethod
     def _split_paths(cls, value: Any) -> Any:
@@ -73,7 +94,8 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Secret values to mask wherever text leaves the process."""
-        return [self.jira_token.get_secret_value()] if self.jira_token else []
+        values = [self.jira_token, self.webhook_secret]
+        return [v.get_secret_value() for v in values if v is not None]
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -83,3 +105,24 @@ def load_settings(**overrides: Any) -> Settings:
         # _secrets_dir is pydantic-settings' init-time override; mypy cannot see it.
         return Settings(_secrets_dir=secrets_dir, **overrides)  # type: ignore[call-arg]
     return Settings(**overrides)
+
+
+class _DeliveryEnvironment(BaseSettings, DeliveryConfig):
+    """DeliveryConfig read from the same environment, .env and secrets files as Settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ROADMAP_SYNC_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        frozen=True,
+    )
+
+
+def load_delivery() -> DeliveryConfig:
+    """Where reports go, from ROADMAP_SYNC_REPORT_DIR, _CHAT_WEBHOOK_URL, _SMTP_* ..."""
+    secrets_dir = Path(os.environ.get("ROADMAP_SYNC_SECRETS_DIR", DEFAULT_SECRETS_DIR))
+    overrides: dict[str, Any] = {"_secrets_dir": secrets_dir} if secrets_dir.is_dir() else {}
+    environment = _DeliveryEnvironment(**overrides)
+    return DeliveryConfig.model_validate(environment, from_attributes=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,8 +74,13 @@ class CommandContext:
             attempts=self.settings.retry_attempts, max_wait=self.settings.max_retry_wait
         )
 
-    def tracker(self) -> JiraTracker:
-        """Connect to Jira as configured."""
+    def tracker(
+        self,
+        *,
+        on_wait: Callable[[float], None] | None = None,
+        on_response: Callable[[int], None] | None = None,
+    ) -> JiraTracker:
+        """Connect to Jira as configured (hooks feed the worker's metrics)."""
         settings = self.settings
         if not settings.jira_url:
             raise CommandError("ROADMAP_SYNC_JIRA_URL is not set", EXIT_USAGE)
@@ -90,6 +95,8 @@ class CommandContext:
                 timeout=settings.request_timeout,
                 concurrency=settings.jira_concurrency,
                 bulk_threshold=settings.bulk_threshold,
+                on_wait=on_wait,
+                on_response=on_response,
             )
         except TrackerError as error:
             raise CommandError(self.redactor.text(str(error)), EXIT_FAILED) from None

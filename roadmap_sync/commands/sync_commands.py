@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -17,9 +18,12 @@ from roadmap_sync.commands.context import (
     CommandContext,
     CommandError,
 )
+from roadmap_sync.history import RunKind
 from roadmap_sync.plan_output import plan_document, render_apply, render_table
 from roadmap_sync.roadmap import Roadmap
-from roadmap_sync.sync import ApplyReport, SyncPlan, apply_plan, make_plan
+from roadmap_sync.runner import SyncResult, sync_and_record
+from roadmap_sync.store import StateStore
+from roadmap_sync.sync import SyncPlan, make_plan
 from roadmap_sync.trackers.base import Tracker, TrackerError
 
 
@@ -69,47 +73,54 @@ def _confirm(ctx: CommandContext, one: SyncPlan) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _status(reports: list[ApplyReport]) -> int:
+def _status(results: list[SyncResult]) -> int:
+    reports = [r.report for r in results if r.report is not None]
     if any(not report.applied for report in reports):
         return EXIT_GUARD
-    if any(report.failed for report in reports):
+    if any(report.failed or report.stopped for report in reports):
         return EXIT_FAILED
     return EXIT_OK
 
 
-def apply(ctx: CommandContext, args: argparse.Namespace) -> int:
-    """``roadmap-sync apply``: plan, show, confirm, write."""
+def _recorded_syncs(
+    ctx: CommandContext,
+    args: argparse.Namespace,
+    kind: RunKind,
+    confirm: Callable[[SyncPlan], bool] | None,
+) -> list[SyncResult]:
     roadmaps = ctx.roadmaps(args)
     tracker = ctx.tracker()
-    reports: list[ApplyReport] = []
-    for roadmap in roadmaps:
-        one = build_plan(ctx, roadmap, tracker)
+    results = []
+    with StateStore.open(ctx.settings.resolved_state_url()) as store:
+        for roadmap in roadmaps:
+            try:
+                result = sync_and_record(
+                    roadmap, tracker, store, kind=kind, force=args.force, confirm=confirm
+                )
+            except TrackerError as error:
+                raise CommandError(ctx.redactor.text(str(error)), EXIT_FAILED) from None
+            if result.report is not None:
+                render_apply(result.report, ctx.out)
+            ctx.out.print(f"Recorded as run {result.run.run_id} ({result.run.outcome}).")
+            results.append(result)
+    return results
+
+
+def apply(ctx: CommandContext, args: argparse.Namespace) -> int:
+    """``roadmap-sync apply``: plan, show, confirm, write, record."""
+
+    def show_and_confirm(one: SyncPlan) -> bool:
         render_table(one, ctx.out)
-        if not one.labels.changes:
-            ctx.out.print("Nothing to change.")
-            continue
-        if not args.yes and not _confirm(ctx, one):
-            ctx.out.print("Not applied.")
-            continue
-        report = apply_plan(one, tracker, force=args.force)
-        render_apply(report, ctx.out)
-        reports.append(report)
-    return _status(reports)
+        return args.yes or _confirm(ctx, one)
+
+    return _status(_recorded_syncs(ctx, args, "apply", show_and_confirm))
 
 
 def run_once(ctx: CommandContext, args: argparse.Namespace) -> int:
     """``roadmap-sync run --once``: plan and apply every roadmap, no questions (for cron)."""
     if not args.once:
         raise CommandError("run needs --once (use 'serve' for the scheduled worker)", EXIT_USAGE)
-    roadmaps = ctx.roadmaps(args)
-    tracker = ctx.tracker()
-    reports = []
-    for roadmap in roadmaps:
-        one = build_plan(ctx, roadmap, tracker)
-        report = apply_plan(one, tracker, force=args.force)
-        render_apply(report, ctx.out)
-        reports.append(report)
-    return _status(reports)
+    return _status(_recorded_syncs(ctx, args, "run", None))
 
 
 def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:

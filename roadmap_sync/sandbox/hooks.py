@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from roadmap_sync.sandbox.api_issues import edit_issue
+from roadmap_sync.sandbox.catalog import EDITABLE_FIELDS
+from roadmap_sync.sandbox.edits import EditParser
 from roadmap_sync.sandbox.errors import ApiError, bad_request
 from roadmap_sync.sandbox.faults import Fault
 from roadmap_sync.sandbox.http_types import Request, Response
@@ -73,15 +75,34 @@ def person_edit(app: SandboxApp, request: Request) -> Response:
     return Response(200, renderer.render(issue, FieldSelection.parse(None, "*all")))
 
 
+def _named(app: SandboxApp, field: str, wanted: Any, default: str) -> Any:
+    """An existing issuetype/status object by name, as Jira resolves ``{"name": ...}``."""
+    name = str((wanted or {}).get("name", default)).lower()
+    for issue in app.store.issues.values():
+        value = issue["fields"].get(field) or {}
+        if str(value.get("name", "")).lower() == name:
+            return value
+    raise bad_request(f"The {field} '{name}' does not exist.")
+
+
 def person_create(app: SandboxApp, request: Request) -> Response:
-    """``POST /_sandbox/issues``: a human creates an issue."""
+    """``POST /_sandbox/issues``: a human creates an issue (editable fields go through edits)."""
     body = request.json()
     if not isinstance(body, dict) or not isinstance(body.get("fields"), dict):
         raise bad_request("Expected {'fields': {...}}.")
+    fields = dict(body["fields"])
+    editable = {k: fields.pop(k) for k in EDITABLE_FIELDS - {"summary"} if k in fields}
+    fields["issuetype"] = _named(app, "issuetype", fields.get("issuetype"), "Story")
+    fields["status"] = _named(app, "status", fields.get("status"), "To Do")
+    actor = _person(app, request)
     try:
-        issue = app.store.create(body["fields"], _person(app, request))
+        issue = app.store.create(fields, actor)
     except ValueError as error:
         raise bad_request(str(error)) from error
+    if editable:
+        project_key = issue["fields"]["project"]["key"]
+        parser = EditParser(app.flavor, app.store.versions_by_name(project_key), app.store.find)
+        app.store.commit(issue["key"], parser.parse(issue, {"fields": editable}, actor), actor)
     return Response(201, {"id": issue["id"], "key": issue["key"]})
 
 

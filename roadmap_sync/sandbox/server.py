@@ -106,10 +106,14 @@ class _Handler(BaseHTTPRequestHandler):
             app.count_request(route)
             record = app.log_write(request, route)  # type: ignore[assignment]
             fault = None if route.endpoint == "hooks" else app.faults.take(route.endpoint)
-            if fault is not None and self._act_out(fault, route):
+            if fault is not None and fault.kind != "latency":
+                # Record before answering: the client may read the log right after the answer.
                 if record is not None:
                     record.status = fault.status if fault.kind in ("rate_limit", "error") else 0
+                self._act_out(fault, route)
                 return
+            if fault is not None:
+                self._act_out(fault, route)
             response = app.handle(request, route)
         except ApiError as error:
             response = Response(error.status, error.body(), error.headers)

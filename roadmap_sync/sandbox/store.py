@@ -286,6 +286,14 @@ class SiteStore:
             listener(change, issue)
         return issue
 
+    def export(self) -> dict[str, Any]:
+        """The site's projects and issues as a ``--data`` document (to resume it later)."""
+        with self.lock:
+            return {
+                "projects": list(self.projects.values()),
+                "issues": list(self.issues.values()),
+            }
+
     # -- write log ---------------------------------------------------------------------------
     def log_write(
         self,

@@ -76,6 +76,7 @@ class JiraTracker:
         bulk_threshold: int = 20,
         on_request: Callable[[str], None] | None = None,
         on_wait: Callable[[float], None] | None = None,
+        on_response: Callable[[int], None] | None = None,
     ) -> None:
         self.client = client
         self.site = site
@@ -86,6 +87,12 @@ class JiraTracker:
         self._on_request = on_request
         self._decider = RetryDecider(policy, on_wait)
         self._issue_ids: dict[str, str] = {}
+        if on_response is not None:
+
+            def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+                on_response(response.status_code)
+
+            self._session.hooks["response"].append(hook)
 
     # -- connecting ----------------------------------------------------------------------------
     @classmethod
@@ -197,6 +204,34 @@ class JiraTracker:
                 )
             if progress is not None:
                 progress(len(page))
+
+    def fetch_matching(self, jql: str) -> list[BacklogItem]:
+        """Items matching a JQL query (targeted syncs: keys, children of epics ...)."""
+        fields = list(SEARCH_FIELDS)
+        fields += [f for f in (self.site.epic_link_field, self.site.story_points_field) if f]
+        items: list[BacklogItem] = []
+        for page in self.search_pages(f"{jql} ORDER BY key ASC", fields):
+            for issue in page:
+                self._issue_ids[issue["key"]] = str(issue["id"])
+                items.append(
+                    BacklogItem.from_jira_json(
+                        issue,
+                        epic_link_field=self.site.epic_link_field,
+                        story_points_field=self.site.story_points_field,
+                    )
+                )
+        return items
+
+    def children_jql(self, parents: Sequence[BacklogItem]) -> str | None:
+        """JQL for the direct children of these items, as each flavor links them."""
+        if not parents:
+            return None
+        keys = ", ".join(p.key for p in parents)
+        epics = ", ".join(p.key for p in parents if p.hierarchy_level == 1)
+        if self.site.deployment == "cloud" or not epics:
+            return f"parent in ({keys})"
+        # Data Center: stories hang off epics through Epic Link; sub-tasks through parent.
+        return f'parent in ({keys}) OR "Epic Link" in ({epics})'
 
     def version_names(self, project: str) -> list[str]:
         """Names of a project's versions."""

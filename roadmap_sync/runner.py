@@ -1,0 +1,63 @@
+"""One recorded sync of one roadmap: plan, (confirm), apply in audited batches, snapshot.
+
+The commands (``apply``, ``run --once``, ``demo``) and the worker all go through
+``sync_and_record`` so that every write is audited the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from roadmap_sync.history import RunKind, RunRecord
+from roadmap_sync.recording import Clock, RunRecorder
+from roadmap_sync.roadmap import Roadmap
+from roadmap_sync.store import StateStore
+from roadmap_sync.sync import ApplyReport, SyncPlan, apply_plan, make_plan
+from roadmap_sync.trackers.base import ProgressCallback, Tracker, TrackerError
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """A recorded run: its plan, what applying did (None if not applied), and the run row."""
+
+    plan: SyncPlan
+    report: ApplyReport | None
+    run: RunRecord
+
+
+def utc_now() -> dt.datetime:
+    """The wall clock in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def sync_and_record(
+    roadmap: Roadmap,
+    tracker: Tracker,
+    store: StateStore,
+    *,
+    kind: RunKind,
+    force: bool = False,
+    confirm: Callable[[SyncPlan], bool] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    progress: ProgressCallback | None = None,
+    clock: Clock = utc_now,
+) -> SyncResult:
+    """Plan and apply one roadmap, recording the run, its audit rows and its snapshot.
+
+    A ``TrackerError`` while reading marks the run failed and propagates.
+    """
+    recorder = RunRecorder(store, roadmap, kind, clock)
+    try:
+        plan = make_plan(roadmap, tracker, today=clock().date(), now=clock(), progress=progress)
+    except TrackerError as error:
+        recorder.fail(str(error))
+        raise
+    report: ApplyReport | None = None
+    if plan.labels.changes and (confirm is None or confirm(plan)):
+        report = apply_plan(
+            plan, tracker, force=force, on_batch=recorder.audit, should_stop=should_stop
+        )
+    run = recorder.finish(plan, report)
+    return SyncResult(plan, report, run)

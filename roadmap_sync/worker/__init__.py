@@ -1,0 +1,1 @@
+"""The long-running worker (``roadmap-sync serve``): schedules, HTTP endpoints, leadership."""

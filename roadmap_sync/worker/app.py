@@ -1,0 +1,304 @@
+"""``roadmap-sync serve``: scheduled syncs, webhook re-syncs, the weekly report, HTTP, signals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from types import FrameType
+
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from roadmap_sync.commands.context import CommandContext
+from roadmap_sync.history import RunRecord
+from roadmap_sync.plan import check_guard
+from roadmap_sync.recording import RunRecorder
+from roadmap_sync.roadmap import Roadmap
+from roadmap_sync.runner import sync_and_record, utc_now
+from roadmap_sync.store import StateStore
+from roadmap_sync.targeted import targeted_plan
+from roadmap_sync.trackers.jira import JiraTracker
+from roadmap_sync.worker.http import HttpResponse, make_server
+from roadmap_sync.worker.leader import Leadership
+from roadmap_sync.worker.metrics import WorkerMetrics
+from roadmap_sync.worker.webhooks import Debouncer, parse_event, verify
+
+log = structlog.get_logger(__name__)
+SUCCESS = frozenset({"ok", "planned"})
+
+
+class Worker:
+    """Owns the scheduler, the HTTP server and the shared state of one worker process."""
+
+    def __init__(
+        self,
+        ctx: CommandContext,
+        roadmaps: Sequence[Roadmap],
+        store: StateStore,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.roadmaps = list(roadmaps)
+        self.store = store
+        self.clock = clock
+        self.metrics = WorkerMetrics()
+        self.leadership = Leadership(self.settings.resolved_state_url())
+        self.stopping = threading.Event()
+        self.started_at = clock()
+        self._tracker: JiraTracker | None = None
+        self._tracker_lock = threading.Lock()
+        self._roadmap_locks = {r.product: threading.Lock() for r in self.roadmaps}
+        self.scheduler = BackgroundScheduler(
+            timezone=self.settings.timezone,
+            job_defaults={
+                "max_instances": 1,
+                "coalesce": True,
+                "misfire_grace_time": int(self.settings.misfire_grace),
+            },
+        )
+        self.debouncer = Debouncer(self.settings.webhook_debounce, self.resync_keys)
+        self.http = make_server(self.settings.http_host, self.settings.http_port, self)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Schedule the jobs and start serving HTTP."""
+        settings = self.settings
+        for roadmap in self.roadmaps:
+            trigger = (
+                CronTrigger.from_crontab(settings.sync_cron, timezone=settings.timezone)
+                if settings.sync_cron
+                else IntervalTrigger(seconds=settings.sync_interval)
+            )
+            self.scheduler.add_job(
+                self.sync_job,
+                trigger,
+                args=[roadmap],
+                id=f"sync:{roadmap.product}",
+                next_run_time=self.clock(),
+            )
+        self.scheduler.add_job(
+            self.report_job,
+            CronTrigger.from_crontab(settings.report_cron, timezone=settings.timezone),
+            id="weekly-report",
+        )
+        self.scheduler.start()
+        threading.Thread(target=self.http.serve_forever, name="http", daemon=True).start()
+        host, port = self.http.server_address[:2]
+        log.info("worker_started", http=f"http://{host!s}:{port}", roadmaps=len(self.roadmaps))
+
+    def stop(self) -> None:
+        """Stop taking work, let the current write batch finish, release everything."""
+        self.stopping.set()
+        self.debouncer.cancel()
+        log.info("worker_stopping")
+        done = threading.Event()
+
+        def shutdown_scheduler() -> None:
+            self.scheduler.shutdown(wait=True)
+            done.set()
+
+        threading.Thread(target=shutdown_scheduler, daemon=True).start()
+        if not done.wait(self.settings.shutdown_timeout):
+            log.warning("worker_stop_timeout", seconds=self.settings.shutdown_timeout)
+        self.http.shutdown()
+        self.http.server_close()
+        self.leadership.release_all()
+        log.info("worker_stopped")
+
+    def run_until_signal(self) -> int:
+        """Serve until SIGTERM or SIGINT, then stop cleanly."""
+        received = threading.Event()
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            received.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        self.start()
+        received.wait()
+        self.stop()
+        return 0
+
+    # -- jobs ----------------------------------------------------------------------------------
+    def tracker(self) -> JiraTracker:
+        """A connected tracker, reconnecting after a failure."""
+        with self._tracker_lock:
+            if self._tracker is None:
+                self._tracker = self.ctx.tracker(
+                    on_wait=self.metrics.on_wait, on_response=self.metrics.on_response
+                )
+            return self._tracker
+
+    def _forget_tracker(self) -> None:
+        with self._tracker_lock:
+            self._tracker = None
+
+    def sync_job(self, roadmap: Roadmap) -> None:
+        """A scheduled full sync; failures are logged and retried at the next run."""
+        if self.stopping.is_set() or not self.leadership.lead(f"roadmap:{roadmap.product}"):
+            log.debug("sync_skipped_not_leader", roadmap=roadmap.product)
+            return
+        started = time.perf_counter()
+        try:
+            with self._roadmap_locks[roadmap.product]:
+                result = sync_and_record(
+                    roadmap,
+                    self.tracker(),
+                    self.store,
+                    kind="run",
+                    should_stop=self.stopping.is_set,
+                    clock=self.clock,
+                )
+        except Exception as error:  # a failing job must never kill the worker
+            self._forget_tracker()
+            self.metrics.runs.labels(roadmap.product, "run", "failed").inc()
+            log.error(
+                "sync_failed", roadmap=roadmap.product, error=self.ctx.redactor.text(repr(error))
+            )
+            return
+        self._observe(result.run, time.perf_counter() - started)
+
+    def _observe(self, run: RunRecord, seconds: float) -> None:
+        self.metrics.runs.labels(run.roadmap, run.kind, run.outcome).inc()
+        self.metrics.run_seconds.labels(run.roadmap, run.kind).observe(seconds)
+        added = run.counts.get("labels_added", 0) if run.outcome != "refused" else 0
+        removed = run.counts.get("labels_removed", 0) if run.outcome != "refused" else 0
+        self.metrics.labels_added.labels(run.roadmap).inc(added)
+        self.metrics.labels_removed.labels(run.roadmap).inc(removed)
+        if run.kind == "run":
+            self.metrics.record_verdicts(run.roadmap, run.counts)
+            if run.alignment is not None:
+                self.metrics.alignment.labels(run.roadmap).set(run.alignment)
+        if run.outcome in SUCCESS and run.kind == "run":
+            self.metrics.last_success.labels(run.roadmap).set(time.time())
+
+    def resync_keys(self, keys: frozenset[str]) -> None:
+        """Targeted re-sync after webhooks (debounced)."""
+        for roadmap in self.roadmaps:
+            mine = {k for k in keys if k.rsplit("-", 1)[0] in roadmap.tracker.projects}
+            if not mine or self.stopping.is_set():
+                continue
+            if not self.leadership.lead(f"roadmap:{roadmap.product}"):
+                continue
+            try:
+                with self._roadmap_locks[roadmap.product]:
+                    self._targeted(roadmap, mine)
+            except Exception as error:  # the next full sync converges anyway
+                self._forget_tracker()
+                log.error(
+                    "resync_failed", keys=sorted(mine), error=self.ctx.redactor.text(repr(error))
+                )
+
+    def _targeted(self, roadmap: Roadmap, keys: set[str]) -> None:
+        started = time.perf_counter()
+        tracker = self.tracker()
+        plan, traced = targeted_plan(tracker, roadmap, keys, self.clock().date())
+        if not plan.changes:
+            return
+        # The share limit is meaningless on a subset; the absolute limit still applies.
+        guard = roadmap.guard.model_copy(update={"max_share": 1.0})
+        decision = check_guard(plan, traced, guard, force=False)
+        recorder = RunRecorder(self.store, roadmap, "webhook", self.clock)
+        if not decision.allowed:
+            run = recorder.finish_targeted({"changes_planned": plan.issues}, "refused")
+            log.warning("resync_refused", reason=decision.message)
+        else:
+            outcomes = tracker.apply(plan.changes)
+            recorder.audit(outcomes)
+            failed = sum(1 for o in outcomes if not o.ok)
+            counts = {
+                "items": traced,
+                "changes_planned": plan.issues,
+                "changes_applied": len(outcomes) - failed,
+                "changes_failed": failed,
+                "labels_added": plan.labels_added,
+                "labels_removed": plan.labels_removed,
+            }
+            run = recorder.finish_targeted(counts, "ok" if not failed else "partial")
+        self._observe(run, time.perf_counter() - started)
+
+    def report_job(self) -> None:
+        """The weekly report, sent by the leader of each roadmap only."""
+        from roadmap_sync.reporting import weekly_report  # noqa: PLC0415 - jinja2 only when used
+
+        for roadmap in self.roadmaps:
+            if self.stopping.is_set() or not self.leadership.lead(f"roadmap:{roadmap.product}"):
+                continue
+            try:
+                sent = weekly_report(self.settings, self.store, roadmap, self.clock())
+                self.metrics.reports.labels("sent" if sent else "skipped").inc()
+            except Exception as error:  # a failing job must never kill the worker
+                self.metrics.reports.labels("failed").inc()
+                log.error("report_failed", roadmap=roadmap.product, error=repr(error))
+
+    # -- HTTP endpoints ------------------------------------------------------------------------
+    def healthz(self) -> HttpResponse:
+        """Alive while the scheduler runs."""
+        if self.scheduler.running and not self.stopping.is_set():
+            return HttpResponse(200, b"ok\n")
+        return HttpResponse(503, b"stopping\n")
+
+    def readyz(self) -> HttpResponse:
+        """Config loaded, state store reachable, last sync succeeded within its interval."""
+        problems = []
+        if not self.store.ping():
+            problems.append("state store unreachable")
+        now = self.clock()
+        window = dt.timedelta(seconds=2 * self.settings.sync_interval + self.settings.misfire_grace)
+        for roadmap in self.roadmaps:
+            last = self._last_success(roadmap.product)
+            if last is None:
+                if now - self.started_at > window:
+                    problems.append(f"{roadmap.product}: no successful sync yet")
+            elif now - last > window:
+                problems.append(f"{roadmap.product}: last successful sync {last.isoformat()}")
+        if problems:
+            return HttpResponse(503, ("not ready: " + "; ".join(problems) + "\n").encode())
+        return HttpResponse(200, b"ready\n")
+
+    def _last_success(self, product: str) -> dt.datetime | None:
+        # From the store, so a follower replica is ready when the leader syncs.
+        for run in self.store.runs(product, limit=20):
+            if run.kind == "run" and run.outcome in SUCCESS and run.finished_at is not None:
+                return run.finished_at
+        return None
+
+    def metrics_response(self) -> HttpResponse:
+        """Prometheus exposition."""
+        return HttpResponse(
+            200, self.metrics.exposition(), "text/plain; version=0.0.4; charset=utf-8"
+        )
+
+    def webhook(self, body: bytes, signature: str | None, token: str | None) -> HttpResponse:
+        """Authenticate, parse and queue a Jira webhook."""
+        secret = self.settings.webhook_secret
+        if secret is None:
+            self.metrics.webhooks.labels("disabled").inc()
+            return HttpResponse(403, b"webhooks disabled: set ROADMAP_SYNC_WEBHOOK_SECRET\n")
+        if not verify(secret.get_secret_value(), body, signature, token):
+            self.metrics.webhooks.labels("rejected").inc()
+            log.warning("webhook_rejected", signed=signature is not None, token=token is not None)
+            return HttpResponse(401, b"bad signature\n")
+        event = parse_event(body)
+        projects = {p for r in self.roadmaps for p in r.tracker.projects}
+        if event is None or event.project not in projects:
+            self.metrics.webhooks.labels("ignored").inc()
+            return HttpResponse(202, b"ignored\n")
+        self.metrics.webhooks.labels("accepted").inc()
+        log.info("webhook_accepted", issue=event.key, webhook_event=event.event)
+        self.debouncer.add(event.key)
+        return HttpResponse(202, b"queued\n")
+
+    def latest_report(self) -> HttpResponse:
+        """The newest HTML report from the store."""
+        found = self.store.latest_report(None, "html")
+        if found is None:
+            return HttpResponse(404, b"no report yet\n")
+        _, content = found
+        return HttpResponse(200, content.encode(), "text/html; charset=utf-8")

@@ -1,0 +1,95 @@
+"""Prometheus metrics of the worker, on a registry of its own (no process-global state)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from roadmap_sync.model import Verdict
+
+
+class WorkerMetrics:
+    """Runs, items, labels, Jira requests and rate-limit waits."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.runs = Counter(
+            "roadmap_sync_runs",
+            "Sync runs by roadmap, kind and outcome",
+            ["roadmap", "kind", "outcome"],
+            registry=self.registry,
+        )
+        self.run_seconds = Histogram(
+            "roadmap_sync_run_duration_seconds",
+            "Duration of sync runs",
+            ["roadmap", "kind"],
+            buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
+            registry=self.registry,
+        )
+        self.items = Gauge(
+            "roadmap_sync_items",
+            "Backlog items by verdict at the last full sync",
+            ["roadmap", "verdict"],
+            registry=self.registry,
+        )
+        self.alignment = Gauge(
+            "roadmap_sync_alignment_ratio",
+            "Share of open backlog traceable to a release goal at the last full sync",
+            ["roadmap"],
+            registry=self.registry,
+        )
+        self.labels_added = Counter(
+            "roadmap_sync_labels_added", "Labels added to Jira", ["roadmap"], registry=self.registry
+        )
+        self.labels_removed = Counter(
+            "roadmap_sync_labels_removed",
+            "Labels removed from Jira",
+            ["roadmap"],
+            registry=self.registry,
+        )
+        self.jira_requests = Counter(
+            "roadmap_sync_jira_requests",
+            "Jira HTTP responses by status code",
+            ["status"],
+            registry=self.registry,
+        )
+        self.rate_limit_waits = Counter(
+            "roadmap_sync_rate_limit_waits", "Waits for Retry-After", registry=self.registry
+        )
+        self.rate_limit_seconds = Counter(
+            "roadmap_sync_rate_limit_wait_seconds",
+            "Seconds spent waiting for Retry-After",
+            registry=self.registry,
+        )
+        self.webhooks = Counter(
+            "roadmap_sync_webhooks",
+            "Webhook requests by result",
+            ["result"],
+            registry=self.registry,
+        )
+        self.last_success = Gauge(
+            "roadmap_sync_last_success_timestamp_seconds",
+            "When the last successful full sync of a roadmap finished",
+            ["roadmap"],
+            registry=self.registry,
+        )
+        self.reports = Counter(
+            "roadmap_sync_reports", "Weekly reports by result", ["result"], registry=self.registry
+        )
+
+    def record_verdicts(self, roadmap: str, counts: dict[str, int]) -> None:
+        """Set the item gauges from a run's counts."""
+        for verdict in Verdict:
+            self.items.labels(roadmap, verdict.value).set(counts.get(f"verdict_{verdict.value}", 0))
+
+    def on_wait(self, seconds: float) -> None:
+        """Retry-After hook of the tracker."""
+        self.rate_limit_waits.inc()
+        self.rate_limit_seconds.inc(seconds)
+
+    def on_response(self, status: int) -> None:
+        """Response hook of the tracker."""
+        self.jira_requests.labels(str(status)).inc()
+
+    def exposition(self) -> bytes:
+        """The text format Prometheus scrapes."""
+        return generate_latest(self.registry)
