@@ -198,7 +198,7 @@ deliveries = sa.Table(
         nullable=False,
         index=True,
     ),
-    sa.Column("channel", sa.String(64), nullable=False),
+    sa.Column("channel", sa.Text, nullable=False),  # "file:/a/long/path.html" is common
     sa.Column("ok", sa.Boolean, nullable=False),
     sa.Column("detail", sa.Text, nullable=True),
     sa.Column("at", UtcDateTime(), nullable=False),

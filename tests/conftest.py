@@ -15,6 +15,9 @@ from roadmap_sync.sandbox.generate import generate_backlog
 from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.sandbox.store import SiteData
 
+# The PostgreSQL fixtures (pg_server_url, pg_database_url) for every test module.
+pytest_plugins = ("tests.pg",)
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 IN_CI = os.environ.get("CI") == "true"

@@ -110,6 +110,7 @@ def start_worker(site: SandboxServer, directory: Path, roadmap: Path, **env: str
     }
     if site.flavor == "cloud":
         environment["ROADMAP_SYNC_JIRA_EMAIL"] = site.email
+    directory.mkdir(parents=True, exist_ok=True)
     log_path = directory / f"worker-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(

@@ -32,6 +32,23 @@ log = structlog.get_logger(__name__)
 SUCCESS = frozenset({"ok", "planned"})
 
 
+def cron_trigger(expression: str, timezone: str) -> CronTrigger:
+    """A crontab expression (5 fields), or 6 with leading seconds for sub-minute schedules."""
+    fields = expression.split()
+    if len(fields) == 6:
+        second, minute, hour, day, month, day_of_week = fields
+        return CronTrigger(
+            second=second,
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=day_of_week,
+            timezone=timezone,
+        )
+    return CronTrigger.from_crontab(expression, timezone=timezone)
+
+
 class Worker:
     """Owns the scheduler, the HTTP server and the shared state of one worker process."""
 
@@ -71,7 +88,7 @@ class Worker:
         settings = self.settings
         for roadmap in self.roadmaps:
             trigger = (
-                CronTrigger.from_crontab(settings.sync_cron, timezone=settings.timezone)
+                cron_trigger(settings.sync_cron, settings.timezone)
                 if settings.sync_cron
                 else IntervalTrigger(seconds=settings.sync_interval)
             )
@@ -84,7 +101,7 @@ class Worker:
             )
         self.scheduler.add_job(
             self.report_job,
-            CronTrigger.from_crontab(settings.report_cron, timezone=settings.timezone),
+            cron_trigger(settings.report_cron, settings.timezone),
             id="weekly-report",
         )
         self.scheduler.start()

@@ -147,7 +147,7 @@ def upgrade() -> None:
         "deliveries",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("report_id", sa.Integer, nullable=False),
-        sa.Column("channel", sa.String(64), nullable=False),
+        sa.Column("channel", sa.Text, nullable=False),
         sa.Column("ok", sa.Boolean, nullable=False),
         sa.Column("detail", sa.Text, nullable=True),
         sa.Column("at", _ts(), nullable=False),
