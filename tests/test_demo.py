@@ -1,0 +1,33 @@
+"""``roadmap-sync demo`` twice: the second run resumes the sandbox a week later and shows drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from roadmap_sync.cli import main
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_twice_shows_drift(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first demo syncs and reports; the second finds people's edits in its report."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ROADMAP_SYNC_DATA_DIR", str(tmp_path / "data"))
+    config = str(REPO / "config" / "roadmap.example.yaml")
+    assert main(["demo", "--issues", "400", "--config", config]) == 0
+    first = capsys.readouterr().out
+    assert "A second plan over the unchanged backlog: 0 changes, 0 writes" in first
+    report = tmp_path / "data" / "reports" / "demo-report.html"
+    assert report.is_file()
+    assert main(["demo", "--config", config]) == 0
+    second = capsys.readouterr().out
+    assert "A week later" in second
+    assert "3 new items" in second
+    assert "moved between releases" in second
+    assert "newly flagged" in second
+    assert "<svg" in report.read_text()
