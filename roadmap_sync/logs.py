@@ -11,14 +11,29 @@ import structlog
 from roadmap_sync.redact import Redactor
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the time of writing, not at configuration.
+
+    The entry point may run many times in one process (tests, the demo) while stderr is
+    swapped underneath; a logger bound to an old stream would write to a closed file.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(
     level: str = "info", stream: TextIO | None = None, redactor: Redactor | None = None
 ) -> None:
     """Route structlog (and stdlib logging) to ``stream`` (stderr by default)."""
-    out = stream or sys.stderr
+    out: Any = stream or _CurrentStderr()
+    on_terminal = (stream or sys.stderr).isatty()
     renderer: Any = (
         structlog.dev.ConsoleRenderer(colors=True)
-        if out.isatty()
+        if on_terminal
         else structlog.processors.JSONRenderer()
     )
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
@@ -34,4 +49,4 @@ def configure_logging(
         logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=max(numeric, logging.WARNING), stream=out, format="%(message)s")
+    logging.basicConfig(level=max(numeric, logging.WARNING), format="%(message)s")

@@ -17,18 +17,19 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from roadmap_sync.delivery_settings import DeliveryConfig
 
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
+SETTINGS_SOURCES = SettingsConfigDict(
+    env_prefix="ROADMAP_SYNC_",
+    env_file=".env",
+    env_file_encoding="utf-8",
+    extra="ignore",
+    case_sensitive=False,
+)
 
 
 class Settings(BaseSettings):
     """What the bot needs at run time; the roadmap itself lives in the roadmap files."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="ROADMAP_SYNC_",
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        case_sensitive=False,
-    )
+    model_config = SETTINGS_SOURCES
 
     jira_url: str | None = Field(None, description="Base URL of the Jira site")
     jira_email: str | None = Field(None, description="Cloud only: the account's e-mail")
@@ -98,31 +99,24 @@ class Settings(BaseSettings):
         return [v.get_secret_value() for v in values if v is not None]
 
 
+def _secrets_source() -> dict[str, Any]:
+    """pydantic-settings' init-time ``_secrets_dir``, only when the directory exists."""
+    secrets_dir = Path(os.environ.get("ROADMAP_SYNC_SECRETS_DIR", DEFAULT_SECRETS_DIR))
+    return {"_secrets_dir": secrets_dir} if secrets_dir.is_dir() else {}
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build settings once, reading a secrets directory only when there is one."""
-    secrets_dir = Path(os.environ.get("ROADMAP_SYNC_SECRETS_DIR", DEFAULT_SECRETS_DIR))
-    if secrets_dir.is_dir():
-        # _secrets_dir is pydantic-settings' init-time override; mypy cannot see it.
-        return Settings(_secrets_dir=secrets_dir, **overrides)  # type: ignore[call-arg]
-    return Settings(**overrides)
+    return Settings(**_secrets_source(), **overrides)
 
 
 class _DeliveryEnvironment(BaseSettings, DeliveryConfig):
     """DeliveryConfig read from the same environment, .env and secrets files as Settings."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="ROADMAP_SYNC_",
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        case_sensitive=False,
-        frozen=True,
-    )
+    model_config = SettingsConfigDict(**SETTINGS_SOURCES, frozen=True)
 
 
 def load_delivery() -> DeliveryConfig:
     """Where reports go, from ROADMAP_SYNC_REPORT_DIR, _CHAT_WEBHOOK_URL, _SMTP_* ..."""
-    secrets_dir = Path(os.environ.get("ROADMAP_SYNC_SECRETS_DIR", DEFAULT_SECRETS_DIR))
-    overrides: dict[str, Any] = {"_secrets_dir": secrets_dir} if secrets_dir.is_dir() else {}
-    environment = _DeliveryEnvironment(**overrides)
+    environment = _DeliveryEnvironment(**_secrets_source())
     return DeliveryConfig.model_validate(environment, from_attributes=True)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import gc
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 
+from roadmap_sync.net import wait_for_signal
 from roadmap_sync.sandbox.catalog import FLAVORS
 from roadmap_sync.sandbox.server import DEFAULT_EMAIL, DEFAULT_TOKEN, SandboxServer
 from roadmap_sync.sandbox.store import SiteData
@@ -58,15 +56,8 @@ def serve(args: argparse.Namespace) -> int:
     )
     # The loaded backlog lives as long as the process: keep the collector from rescanning it.
     gc.freeze()
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
     server.start()
     print(f"sandbox listening on {server.url}", flush=True)
-    stop.wait()
+    wait_for_signal()
     server.shutdown()
     return 0

@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
+from roadmap_sync.net import QuietHandler, QuietServer
 from roadmap_sync.sandbox.app import Route, SandboxApp
 from roadmap_sync.sandbox.catalog import Flavor, default_accounts
 from roadmap_sync.sandbox.errors import ApiError
@@ -59,34 +59,9 @@ def _fault_response(fault: Fault) -> Response:
     )
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     server_version = "roadmap-sync-sandbox"
-    sys_version = ""
     app: ClassVar[SandboxApp]
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the stdlib's per-request stderr lines."""
-
-    def do_GET(self) -> None:
-        """Dispatch GET."""
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        """Dispatch POST."""
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        """Dispatch PUT."""
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        """Dispatch DELETE."""
-        self._dispatch()
 
     def _read_request(self) -> Request:
         split = urlsplit(self.path)
@@ -96,7 +71,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = split.path.rstrip("/") or "/"
         return Request(self.command, path, split.query, parse_qs(split.query), headers, body)
 
-    def _dispatch(self) -> None:
+    def dispatch(self) -> None:
+        """Route one request to the sandbox app, acting out an armed fault if any."""
         request = self._read_request()
         app = self.app
         record: WriteRecord | None = None
@@ -159,12 +135,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(self._head(response.status, headers, len(body)) + body)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-    allow_reuse_address = True
-
-
 class SandboxServer:
     """A sandbox Jira site listening on loopback; use as a context manager in tests."""
 
@@ -185,7 +155,7 @@ class SandboxServer:
         self.token = token
         # A subclass per server, so two sandboxes in one process keep separate apps.
         handler: type[_Handler] = type("SandboxHandler", (_Handler,), {})
-        self._httpd = _Server((host, port), handler)
+        self._httpd = QuietServer((host, port), handler)
         bound_host, bound_port = self._httpd.server_address[:2]
         self.url = f"http://{bound_host!s}:{bound_port}"
         store = SiteStore(data or SiteData(), flavor, default_accounts(email, token), clock)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from types import FrameType
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -16,6 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from roadmap_sync.commands.context import CommandContext
 from roadmap_sync.history import RunRecord
+from roadmap_sync.net import wait_for_signal
 from roadmap_sync.plan import check_guard
 from roadmap_sync.recording import RunRecorder
 from roadmap_sync.roadmap import Roadmap
@@ -130,15 +129,9 @@ class Worker:
 
     def run_until_signal(self) -> int:
         """Serve until SIGTERM or SIGINT, then stop cleanly."""
-        received = threading.Event()
-
-        def on_signal(signum: int, frame: FrameType | None) -> None:
-            received.set()
-
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
         self.start()
-        received.wait()
+        signum = wait_for_signal()
+        log.info("signal_received", signal=signum)
         self.stop()
         return 0
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar, Protocol
+from http.server import ThreadingHTTPServer
+from typing import ClassVar, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import structlog
+
+from roadmap_sync.net import QuietHandler, QuietServer
 
 log = structlog.get_logger(__name__)
 MAX_WEBHOOK_BYTES = 5 * 1024 * 1024  # Jira payloads are well under this
@@ -48,29 +49,12 @@ class WorkerEndpoints(Protocol):
         ...
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     server_version = "roadmap-sync"
-    sys_version = ""
     endpoints: ClassVar[WorkerEndpoints]
-    routes: ClassVar[dict[tuple[str, str], Callable[[_Handler], HttpResponse]]]
 
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Requests are not logged line by line (probes would flood the log)."""
-
-    def do_GET(self) -> None:
-        """Dispatch GET."""
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        """Dispatch POST."""
-        self._dispatch()
-
-    def _dispatch(self) -> None:
+    def dispatch(self) -> None:
+        """Route one request to the worker."""
         path = urlsplit(self.path).path.rstrip("/") or "/"
         route = ROUTES.get((self.command, path))
         if route is None:
@@ -121,12 +105,7 @@ ROUTES: dict[tuple[str, str], Callable[[_Handler], HttpResponse]] = {
 }
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def make_server(host: str, port: int, endpoints: WorkerEndpoints) -> ThreadingHTTPServer:
     """Bind the server (not yet serving)."""
     handler: type[_Handler] = type("WorkerHandler", (_Handler,), {"endpoints": endpoints})
-    return _Server((host, port), handler)
+    return QuietServer((host, port), handler)
