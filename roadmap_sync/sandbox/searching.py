@@ -44,6 +44,8 @@ class SearchEngine:
         self._sessions: OrderedDict[str, SearchSession] = OrderedDict()
         self._latest_by_jql: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._vocabulary_at = -1
+        self._vocabulary_cache: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
 
     def context(self) -> JqlContext:
         """What the JQL evaluator needs to know about this site right now."""
@@ -58,23 +60,32 @@ class SearchEngine:
         custom = {"story points": STORY_POINTS_FIELD}
         if store.flavor == "datacenter":
             custom["epic link"] = EPIC_LINK_FIELD
-        issue_types: set[str] = set()
-        statuses: set[str] = set()
-        for issue in store.issues.values():
-            fields = issue["fields"]
-            issue_types.add(str((fields.get("issuetype") or {}).get("name", "")).lower())
-            statuses.add(str((fields.get("status") or {}).get("name", "")).lower())
+        issue_types, statuses = self._vocabulary()
         return JqlContext(
             now=store.clock(),
             flavor=store.flavor,
             epic_link_field=EPIC_LINK_FIELD if store.flavor == "datacenter" else None,
             custom_fields=custom,
             projects=projects,
-            issue_types=frozenset(issue_types | {"epic", "story", "task", "bug", "sub-task"}),
-            statuses=frozenset(statuses),
+            issue_types=issue_types,
+            statuses=statuses,
             versions=frozenset(versions),
             issue_exists=lambda key: store.find(key) is not None,
         )
+
+    def _vocabulary(self) -> tuple[frozenset[str], frozenset[str]]:
+        """Known issue type and status names, rescanned only after issues were created."""
+        count = len(self.store.issues)
+        if self._vocabulary_at != count:
+            types: set[str] = {"epic", "story", "task", "bug", "sub-task"}
+            statuses: set[str] = set()
+            for issue in self.store.issues.values():
+                fields = issue["fields"]
+                types.add(str((fields.get("issuetype") or {}).get("name", "")).lower())
+                statuses.add(str((fields.get("status") or {}).get("name", "")).lower())
+            self._vocabulary_cache = (frozenset(types), frozenset(statuses))
+            self._vocabulary_at = count
+        return self._vocabulary_cache
 
     def run(self, jql: str) -> tuple[str, ...]:
         """Evaluate a query now: the matching keys in the query's order."""
