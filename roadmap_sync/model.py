@@ -73,15 +73,17 @@ def _text(value: object, default: str = "") -> str:
 
 def _names(value: object) -> tuple[str, ...]:
     """Names of a Jira list of named objects (fixVersions, components); skips malformed entries."""
-    if not isinstance(value, list):
+    if not isinstance(value, list) or not value:
         return ()
-    return tuple(name for entry in value if isinstance(name := _mapping(entry).get("name"), str))
+    return tuple(
+        [name for entry in value if isinstance(name := _mapping(entry).get("name"), str)]
+    )
 
 
 def _strings(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list):
+    if not isinstance(value, list) or not value:
         return ()
-    return tuple(entry for entry in value if isinstance(entry, str))
+    return tuple([entry for entry in value if isinstance(entry, str)])
 
 
 def _number(value: object) -> float | None:
@@ -145,20 +147,21 @@ class BacklogItem:
         parent_key = _key_of(fields.get("parent"))
         if parent_key is None and epic_link_field:
             parent_key = _key_of(fields.get(epic_link_field))
+        # Positional: this runs once per issue of a 100,000-issue backlog.
         return cls(
-            key=key,
-            summary=_text(fields.get("summary")),
-            project=_text(_mapping(fields.get("project")).get("key"), key.rpartition("-")[0]),
-            issue_type=_text(issuetype.get("name"), "Unknown"),
-            hierarchy_level=_hierarchy_level(issuetype),
-            status=_text(status.get("name")),
-            status_category=_text(_mapping(status.get("statusCategory")).get("key"), "new"),
-            parent_key=parent_key,
-            labels=_strings(fields.get("labels")),
-            fix_versions=_names(fields.get("fixVersions")),
-            components=_names(fields.get("components")),
-            story_points=_number(fields.get(story_points_field)) if story_points_field else None,
-            updated=_text(fields.get("updated")),
+            key,
+            _text(fields.get("summary")),
+            _text(_mapping(fields.get("project")).get("key"), key.rpartition("-")[0]),
+            _text(issuetype.get("name"), "Unknown"),
+            _hierarchy_level(issuetype),
+            _text(status.get("name")),
+            _text(_mapping(status.get("statusCategory")).get("key"), "new"),
+            parent_key,
+            _strings(fields.get("labels")),
+            _names(fields.get("fixVersions")),
+            _names(fields.get("components")),
+            _number(fields.get(story_points_field)) if story_points_field else None,
+            _text(fields.get("updated")),
         )
 
     def is_done(self, done_statuses: Collection[str] = ()) -> bool:

@@ -8,6 +8,8 @@ method is one transaction; the store is safe to share between threads.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import islice
@@ -36,6 +38,7 @@ _CHUNK: Final = 5_000
 # How long an SQLite writer waits for another thread's or process's write lock.
 _SQLITE_BUSY_SECONDS: Final = 30.0
 # pg_advisory_xact_lock key that serialises migrations of one database ("rsync" in ASCII).
+WAL_ATTEMPTS = 40  # about 40 s of waiting in all
 _PG_MIGRATION_LOCK: Final = 0x7273796E63
 
 _T = TypeVar("_T")
@@ -401,13 +404,30 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         # WAL lets readers (reports, health checks) run while a run writes its snapshot.
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         # Durable at each checkpoint rather than each commit: safe with WAL, much faster.
         cursor.execute("PRAGMA synchronous=NORMAL")
         # SQLite ignores foreign keys unless asked, per connection.
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting out other connections doing the same.
+
+    Switching a new database file to WAL takes an exclusive lock and SQLite does not apply the
+    busy timeout to it, so several processes opening a fresh file at once see "database is
+    locked" immediately; a short retry lets the first one finish.
+    """
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _migrate(engine: Engine) -> None:

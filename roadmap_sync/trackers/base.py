@@ -49,6 +49,9 @@ class Tracker(Protocol):
     """Everything the engine reads from and writes to a tracker."""
 
     site: SiteInfo
+    # How many changes one audited apply batch holds: large enough for the tracker's own
+    # batching (Cloud bulk tasks group a batch's changes by label) to stay efficient.
+    apply_batch_size: int
 
     def fetch_items(
         self, projects: Sequence[str], extra_jql: str | None, progress: ProgressCallback | None
