@@ -75,9 +75,7 @@ def _names(value: object) -> tuple[str, ...]:
     """Names of a Jira list of named objects (fixVersions, components); skips malformed entries."""
     if not isinstance(value, list) or not value:
         return ()
-    return tuple(
-        [name for entry in value if isinstance(name := _mapping(entry).get("name"), str)]
-    )
+    return tuple([name for entry in value if isinstance(name := _mapping(entry).get("name"), str)])
 
 
 def _strings(value: object) -> tuple[str, ...]:
