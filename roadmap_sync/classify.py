@@ -183,15 +183,15 @@ class _Classifier:
                 state = item.status or item.status_category
                 reasons = (*reasons, f"not flagged: status {state} is done")
         trace = ItemTrace(
-            key=item.key,
-            verdict=verdict,
-            planned_release=claim.target.release.id if claim else None,
-            scheduled_release=schedule.release.id if schedule.release else None,
-            feature=claim.target.feature.name if claim else None,
-            done=done,
-            flagged=flagged,
-            reasons=reasons,
-            warnings=warnings,
+            item.key,
+            verdict,
+            claim.target.release.id if claim else None,
+            schedule.release.id if schedule.release else None,
+            claim.target.feature.name if claim else None,
+            done,
+            flagged,
+            reasons,
+            warnings,
         )
         return trace, claim
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
 import pytest
 
@@ -175,7 +174,7 @@ def test_second_run_plans_nothing() -> None:
     )
     assert first.issues == 4
     after = {change.key: change.after for change in first.changes}
-    applied = [replace(item, labels=after.get(item.key, item.labels)) for item in backlog]
+    applied = [item._replace(labels=after.get(item.key, item.labels)) for item in backlog]
     second = plan_labels(
         classify(applied, roadmap, today=TODAY, known_versions=()), applied, roadmap
     )

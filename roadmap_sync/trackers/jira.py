@@ -13,7 +13,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -171,33 +171,47 @@ class JiraTracker:
         except (JIRAError, requests.RequestException) as error:
             raise TrackerError(describe(error)) from None
 
-    def search_pages(self, jql: str, fields: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
-        """Raw issue JSON, page by page, with the flavor's own paging."""
-        wanted = ",".join(fields)
+    def _fetch_page(
+        self, jql: str, wanted: str, cursor: str | int | None
+    ) -> tuple[list[dict[str, Any]], str | int | None]:
+        """One page of a search and the cursor of the next (None after the last)."""
         if self.site.deployment == "cloud":
-            token: str | None = None
-            while True:
-                params: dict[str, Any] = {
-                    "jql": jql,
-                    "maxResults": CLOUD_PAGE_REQUEST,
-                    "fields": wanted,
-                }
-                if token:
-                    params["nextPageToken"] = token
-                page = self._get("search/jql", params, "search")
-                yield page.get("issues", [])
-                token = page.get("nextPageToken")
-                if page.get("isLast", True) or not token:
-                    return
-        start = 0
-        while True:
-            params = {"jql": jql, "startAt": start, "maxResults": DC_PAGE_REQUEST, "fields": wanted}
-            page = self._get("search", params, "search")
-            issues = page.get("issues", [])
-            yield issues
-            start += len(issues)
-            if not issues or start >= int(page.get("total", 0)):
-                return
+            params: dict[str, Any] = {
+                "jql": jql,
+                "maxResults": CLOUD_PAGE_REQUEST,
+                "fields": wanted,
+            }
+            if cursor:
+                params["nextPageToken"] = cursor
+            page = self._get("search/jql", params, "search")
+            token = page.get("nextPageToken")
+            last = page.get("isLast", True) or not token
+            return page.get("issues", []), None if last else str(token)
+        start = int(cursor or 0)
+        params = {"jql": jql, "startAt": start, "maxResults": DC_PAGE_REQUEST, "fields": wanted}
+        page = self._get("search", params, "search")
+        issues = page.get("issues", [])
+        following = start + len(issues)
+        more = bool(issues) and following < int(page.get("total", 0))
+        return issues, following if more else None
+
+    def search_pages(self, jql: str, fields: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
+        """Raw issue JSON, page by page, with the flavor's own paging.
+
+        The next page is requested while the caller converts the current one, so Jira's time
+        to render a page overlaps with ours instead of adding to it.
+        """
+        wanted = ",".join(fields)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-page") as pool:
+            pending: Future[tuple[list[dict[str, Any]], str | int | None]] | None = pool.submit(
+                self._fetch_page, jql, wanted, None
+            )
+            while pending is not None:
+                issues, cursor = pending.result()
+                pending = None
+                if cursor is not None:
+                    pending = pool.submit(self._fetch_page, jql, wanted, cursor)
+                yield issues
 
     def fetch_items(
         self,
