@@ -13,10 +13,11 @@ from pydantic import ValidationError
 
 from roadmap_sync import __version__
 from roadmap_sync.commands import check, demo, history_commands, report, serve, sync_commands
-from roadmap_sync.commands.context import EXIT_USAGE, CommandContext, CommandError
+from roadmap_sync.commands.context import EXIT_FAILED, EXIT_USAGE, CommandContext, CommandError
 from roadmap_sync.logs import configure_logging
 from roadmap_sync.sandbox import command as sandbox_command
 from roadmap_sync.settings import load_settings
+from roadmap_sync.store import StoreError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         ctx.err.print(f"[red]roadmap-sync:[/red] {ctx.redactor.text(str(error))}")
         return error.status
+    except StoreError as error:  # its message already masks the database password
+        ctx.err.print(f"[red]roadmap-sync:[/red] {ctx.redactor.text(str(error))}")
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     return status

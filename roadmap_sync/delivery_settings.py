@@ -37,7 +37,7 @@ def webhook_secrets(url: str) -> list[str]:
 class DeliveryConfig(BaseModel):
     """Delivery channels and their settings; a channel is on when its target is configured."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     report_dir: Path | None = Field(
         default=None, description="Where report files are written (default: <data_dir>/reports)"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
+from pydantic import ValidationError
 
 from roadmap_sync.drift import compute_drift
 from roadmap_sync.reports.delivery import deliver
@@ -109,7 +110,10 @@ def publish(
     store.save_report(report.run_id, product, "json", render_json(report), now)
     results: list[DeliveryResult] = []
     if send:
-        config = load_delivery()
+        try:
+            config = load_delivery()
+        except ValidationError as error:
+            raise ReportError(f"invalid delivery settings: {error}") from None
         out_dir = config.report_dir or Path(settings.data_dir) / "reports"
         results = deliver(ready, config, out_dir=out_dir, now=now)
         for result in results:

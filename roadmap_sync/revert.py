@@ -14,14 +14,17 @@ from roadmap_sync.history import AuditRow
 from roadmap_sync.model import LabelChange, LabelPlan
 
 
-def inverse_changes(rows: Sequence[AuditRow], current: Mapping[str, Sequence[str]]) -> LabelPlan:
+def inverse_changes(
+    rows: Sequence[AuditRow], current: Mapping[str, Sequence[str]], opt_out: str
+) -> LabelPlan:
     """The changes that undo the successful rows of a run, given today's labels per issue.
 
-    Issues that no longer exist (absent from ``current``) are skipped.
+    Issues that no longer exist (absent from ``current``) are skipped, and so are issues that
+    carry the opt-out label now: the bot leaves those alone, reverts included.
     """
     changes = []
     for row in rows:
-        if not row.ok or row.key not in current:
+        if not row.ok or row.key not in current or opt_out in current[row.key]:
             continue
         labels = tuple(current[row.key])
         add = tuple(label for label in row.removed if label not in labels)

@@ -289,9 +289,18 @@ def _prefixes_overlap(a: str, b: str) -> bool:
 
 
 def _cross_file_problems(loaded: list[tuple[Roadmap, YamlDocument]]) -> Iterator[ConfigProblem]:
-    """Two roadmaps on one project whose prefixes overlap would remove each other's labels."""
+    """Two roadmaps on one project whose prefixes overlap would remove each other's labels;
+    two with one product name would share their run history, reports and worker jobs."""
     for n, (roadmap, document) in enumerate(loaded):
         for earlier, earlier_doc in loaded[:n]:
+            if roadmap.product == earlier.product:
+                other = problem_at(earlier_doc, ("product",), "")
+                yield problem_at(
+                    document,
+                    ("product",),
+                    f"product {roadmap.product!r} is also the product of {other.path}: each "
+                    "roadmap needs its own product name (it keys the run history and reports)",
+                )
             if not _prefixes_overlap(roadmap.labels.prefix, earlier.labels.prefix):
                 continue
             for k, project in enumerate(roadmap.tracker.projects):

@@ -51,13 +51,15 @@ def sync_and_record(
     recorder = RunRecorder(store, roadmap, kind, clock)
     try:
         plan = make_plan(roadmap, tracker, today=clock().date(), now=clock(), progress=progress)
-    except TrackerError as error:
-        recorder.fail(str(error))
+        report: ApplyReport | None = None
+        if plan.labels.changes and (confirm is None or confirm(plan)):
+            report = apply_plan(
+                plan, tracker, force=force, on_batch=recorder.audit, should_stop=should_stop
+            )
+    except BaseException as error:
+        # No run may stay "running" for ever; the audit rows written so far remain.
+        reason = str(error) if isinstance(error, TrackerError) else type(error).__name__
+        recorder.fail(reason)
         raise
-    report: ApplyReport | None = None
-    if plan.labels.changes and (confirm is None or confirm(plan)):
-        report = apply_plan(
-            plan, tracker, force=force, on_batch=recorder.audit, should_stop=should_stop
-        )
     run = recorder.finish(plan, report)
     return SyncResult(plan, report, run)

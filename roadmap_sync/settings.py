@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from roadmap_sync.delivery_settings import DeliveryConfig
 
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
 SETTINGS_SOURCES = SettingsConfigDict(
+    # A validation error must not echo the raw environment: it holds tokens and passwords.
+    hide_input_in_errors=True,
     env_prefix="ROADMAP_SYNC_",
     env_file=".env",
     env_file_encoding="utf-8",
@@ -43,7 +48,7 @@ class Settings(BaseSettings):
     state_url: str | None = Field(
         None, description="SQLAlchemy URL of the state store; default SQLite in data_dir"
     )
-    log_level: str | None = Field(
+    log_level: Literal["debug", "info", "warning", "error"] | None = Field(
         None,
         description="debug, info, warning or error (default: info for run/serve, else warning)",
     )
@@ -84,6 +89,30 @@ class Settings(BaseSettings):
             return [Path(part.strip()) for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("timezone", mode="after")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (expected like Europe/Berlin)") from None
+        return value
+
+    @field_validator("sync_cron", "report_cron", mode="after")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) not in (5, 6):
+            raise ValueError(
+                f"{value!r} is not a cron expression: 5 fields (minute hour day month weekday), "
+                "or 6 with leading seconds"
+            )
+        return value
+
     @field_validator("jira_url", mode="after")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
@@ -96,7 +125,20 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Secret values to mask wherever text leaves the process."""
         values = [self.jira_token, self.webhook_secret]
-        return [v.get_secret_value() for v in values if v is not None]
+        found = [v.get_secret_value() for v in values if v is not None]
+        if self.state_url:
+            password = make_url_password(self.state_url)
+            if password:
+                found.append(password)
+        return found
+
+
+def make_url_password(url: str) -> str | None:
+    """The password inside a database URL, if any (so that it can be masked)."""
+    try:
+        return make_url(url).password
+    except ArgumentError:
+        return None
 
 
 def _secrets_source() -> dict[str, Any]:

@@ -72,8 +72,11 @@ class StateStore:
         parsed = _parse_url(url)
         # The only form of the URL that may reach a message: the password masked.
         self._label = parsed.render_as_string(hide_password=True)
-        _ensure_sqlite_dir(parsed)
-        self._engine = _create_engine(parsed)
+        try:
+            _ensure_sqlite_dir(parsed)
+            self._engine = _create_engine(parsed)
+        except (OSError, ImportError, SQLAlchemyError) as exc:  # unwritable dir, missing driver
+            raise StoreError(f"cannot open state store {self._label}: {exc}") from None
         try:
             _migrate(self._engine)
         except (SQLAlchemyError, CommandError) as exc:
@@ -364,6 +367,11 @@ class StateStore:
 
 
 # -- engine and migrations --------------------------------------------------------------------
+
+
+def database_url(url: str) -> URL:
+    """A state store URL as the store connects to it (shared with the worker's locks)."""
+    return _parse_url(url)
 
 
 def _parse_url(url: str) -> URL:

@@ -17,50 +17,44 @@ from roadmap_sync.classify import classify
 from roadmap_sync.model import BacklogItem, LabelPlan
 from roadmap_sync.plan import plan_labels
 from roadmap_sync.roadmap import Roadmap
-from roadmap_sync.trackers.jira import JiraTracker
+from roadmap_sync.trackers.jira import JiraTracker, scope_jql
 
 log = structlog.get_logger(__name__)
 MAX_DEPTH = 6  # sub-task -> story -> epic -> initiative -> ... ; deeper chains are unusual
-KEYS_PER_QUERY = 200
-
-
-def _quoted(keys: Collection[str]) -> str:
-    return ", ".join(sorted(keys))
-
-
-def _fetch_keys(tracker: JiraTracker, roadmap: Roadmap, keys: Collection[str]) -> list[BacklogItem]:
-    found: list[BacklogItem] = []
-    ordered = sorted(keys)
-    projects = ", ".join(f'"{p}"' for p in roadmap.tracker.projects)
-    for start in range(0, len(ordered), KEYS_PER_QUERY):
-        chunk = ordered[start : start + KEYS_PER_QUERY]
-        found += tracker.fetch_matching(f"project in ({projects}) AND key in ({_quoted(chunk)})")
-    return found
 
 
 def targeted_items(
     tracker: JiraTracker, roadmap: Roadmap, keys: Collection[str]
 ) -> tuple[list[BacklogItem], set[str]]:
-    """The changed items, their ancestors and (for epic-level items) descendants.
+    """The changed items, their ancestors and descendants, all within the roadmap's scope.
 
-    Returns every item needed to trace them, and the keys whose labels may be changed.
+    Returns every item needed to trace them, and the keys whose labels may be changed. Every
+    query carries the roadmap's scope (projects and extra JQL), exactly like a full sync, so a
+    webhook never labels an issue that a full sync would not see (and so never clean up).
     """
-    items = {item.key: item for item in _fetch_keys(tracker, roadmap, keys)}
+    scope = scope_jql(roadmap.tracker.projects, roadmap.tracker.jql)
+    items = {item.key: item for item in tracker.fetch_keys(keys, scope)}
     targets = set(items)
-    frontier = [item for item in items.values() if item.hierarchy_level >= 1]
+    # Sub-tasks inherit a story's schedule and everything inherits an epic's plan: re-trace
+    # the descendants of every changed item that can have children.
+    frontier = [item for item in items.values() if item.hierarchy_level >= 0]
     for _ in range(MAX_DEPTH):
-        jql = tracker.children_jql(frontier)
-        if jql is None:
+        children_jql = tracker.children_jql(frontier)
+        if children_jql is None:
             break
-        children = [c for c in tracker.fetch_matching(jql) if c.key not in items]
+        found = tracker.fetch_matching(f"({scope}) AND ({children_jql})")
+        children = [c for c in found if c.key not in items]
         items.update((c.key, c) for c in children)
         targets.update(c.key for c in children)
         frontier = [c for c in children if c.hierarchy_level >= 0]
+    asked: set[str] = set()
     for _ in range(MAX_DEPTH):
-        missing = {i.parent_key for i in items.values() if i.parent_key} - set(items)
+        # Ancestors outside the scope stay unknown, as they are to a full sync.
+        missing = {i.parent_key for i in items.values() if i.parent_key} - set(items) - asked
         if not missing:
             break
-        items.update((p.key, p) for p in _fetch_keys(tracker, roadmap, missing))
+        asked |= missing
+        items.update((p.key, p) for p in tracker.fetch_keys(missing, scope))
     return list(items.values()), targets
 
 

@@ -55,4 +55,7 @@ def test_retry_after_http_date() -> None:
 )
 def test_decider(error: Exception, decision: bool | float) -> None:
     """Wait exactly Retry-After; back off on transient errors; give up on the rest."""
-    assert RetryDecider(RetryPolicy(max_wait=300))(error) == decision
+    result = RetryDecider(RetryPolicy(max_wait=300))(error)
+    # bool is an int: 0.0 == False, so the type matters as much as the value.
+    assert type(result) is type(decision)
+    assert result == decision

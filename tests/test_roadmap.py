@@ -419,13 +419,18 @@ def test_two_roadmaps_on_one_project(
 ) -> None:
     """Two roadmaps may share a project only with prefixes that cannot own each other's labels."""
 
-    def text(prefix: str, projects: str) -> str:
+    def text(product: str, prefix: str, projects: str) -> str:
         return edited(
-            {3: f"  projects: {projects}", 5: f"  prefix: {prefix}", 6: "", 7: "", 8: "", 25: ""}
+            {
+                1: f"product: {product}",
+                3: f"  projects: {projects}",
+                5: f"  prefix: {prefix}",
+                **{line: "" for line in (6, 7, 8, 25)},
+            }
         )
 
-    first = write(tmp_path, text(first_prefix, "[ACME]"), "first.yaml")
-    second = write(tmp_path, text(second_prefix, second_projects), "second.yaml")
+    first = write(tmp_path, text("Web", first_prefix, "[ACME]"), "first.yaml")
+    second = write(tmp_path, text("Mobile", second_prefix, second_projects), "second.yaml")
     if not clash:
         assert len(load_roadmaps([first, second])) == 2
         return
@@ -457,3 +462,16 @@ def test_tracker_levels() -> None:
     assert not configured.is_story_level("Feature", 0)
     assert configured.is_story_level("Sub-task", -1)
     assert not configured.is_story_level("Spike", 0)
+
+
+def test_two_roadmaps_with_one_product_name(tmp_path: Path) -> None:
+    """Two files naming the same product are refused: the name keys history and reports."""
+    first = write(tmp_path, edited({}), "first.yaml")
+    second = write(
+        tmp_path,
+        edited({3: "  projects: [OPS]", 5: "  prefix: ops-", 6: "", 7: "", 8: "", 25: ""}),
+        "second.yaml",
+    )
+    (problem,) = problems_of(first, second)
+    assert str(problem).startswith(f"{second}:1:")
+    assert f"is also the product of {first}" in problem.message

@@ -9,12 +9,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
 from rich.console import Console
 
 from roadmap_sync.redact import Redactor
 from roadmap_sync.roadmap import Roadmap, load_roadmaps
 from roadmap_sync.roadmap_errors import RoadmapError
-from roadmap_sync.settings import Settings
+from roadmap_sync.settings import Settings, load_delivery
 from roadmap_sync.trackers.base import TrackerError
 from roadmap_sync.trackers.jira import JiraTracker
 from roadmap_sync.trackers.retry import RetryPolicy
@@ -47,7 +48,7 @@ class CommandContext:
         """Consoles on stdout/stderr; colours only on a terminal."""
         return cls(
             settings,
-            Redactor(settings.secrets()),
+            Redactor([*settings.secrets(), *_delivery_secrets()]),
             Console(file=sys.stdout, highlight=False),
             Console(file=sys.stderr, highlight=False),
         )
@@ -110,6 +111,14 @@ class CommandContext:
     def now() -> dt.datetime:
         """Now, in UTC."""
         return dt.datetime.now(dt.UTC)
+
+
+def _delivery_secrets() -> list[str]:
+    """Chat webhook URL and SMTP password, to mask too (invalid settings surface when used)."""
+    try:
+        return load_delivery().secrets()
+    except ValidationError:
+        return []
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:

@@ -27,8 +27,6 @@ from roadmap_sync.store import StateStore, StoreError
 from roadmap_sync.sync import ApplyReport
 from roadmap_sync.trackers.base import TrackerError
 
-KEYS_PER_QUERY = 200
-
 
 def _count(run: RunRecord, key: str) -> str:
     value = run.counts.get(key)
@@ -91,18 +89,11 @@ def revert(ctx: CommandContext, args: argparse.Namespace) -> int:
             return EXIT_OK
         roadmap = _roadmap_for(ctx, args, target.roadmap)
         tracker = ctx.tracker()
-        keys = sorted({row.key for row in rows})
         try:
-            current = {
-                item.key: item.labels
-                for start in range(0, len(keys), KEYS_PER_QUERY)
-                for item in tracker.fetch_matching(
-                    f"key in ({', '.join(keys[start : start + KEYS_PER_QUERY])})"
-                )
-            }
+            current = {item.key: item.labels for item in tracker.fetch_keys({r.key for r in rows})}
         except TrackerError as error:
             raise CommandError(ctx.redactor.text(str(error)), EXIT_FAILED) from None
-        plan = inverse_changes(rows, current)
+        plan = inverse_changes(rows, current, roadmap.labels.opt_out)
         ctx.out.print(
             f"Reverting run {target.run_id}: {plan.issues} issues, +{plan.labels_added} "
             f"-{plan.labels_removed} labels ({len(rows) - plan.issues} already as they were)."

@@ -47,13 +47,19 @@ def report(ctx: CommandContext, args: argparse.Namespace) -> int:
             except ReportError as error:
                 raise CommandError(str(error), EXIT_USAGE) from None
             text = RENDERERS[args.format](built)
-            published = publish(store, ctx.settings, built, now, send=args.deliver)
+            try:
+                published = publish(store, ctx.settings, built, now, send=args.deliver)
+            except ReportError as error:
+                raise CommandError(ctx.redactor.text(str(error)), EXIT_USAGE) from None
             if args.output:
                 target = Path(args.output)
                 if len(roadmaps) > 1:
                     target = target.with_stem(f"{target.stem}-{index + 1}")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_text(text, encoding="utf-8")
+                except OSError as error:
+                    raise CommandError(f"cannot write {target}: {error}", EXIT_FAILED) from None
                 ctx.err.print(f"Report written to {target}")
             else:
                 sys.stdout.write(text)

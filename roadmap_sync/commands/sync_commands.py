@@ -63,13 +63,12 @@ def plan(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 
 def _confirm(ctx: CommandContext, one: SyncPlan) -> bool:
-    if not sys.stdin.isatty():
-        raise CommandError(
-            "apply asks before writing: pass --yes when not on a terminal", EXIT_USAGE
+    try:
+        answer = ctx.out.input(
+            f"Apply {one.labels.issues} label changes to {one.site.base_url}? [y/N] "
         )
-    answer = ctx.out.input(
-        f"Apply {one.labels.issues} label changes to {one.site.base_url}? [y/N] "
-    )
+    except EOFError:  # Ctrl-D: the same as no
+        return False
     return answer.strip().lower() in ("y", "yes")
 
 
@@ -108,6 +107,11 @@ def _recorded_syncs(
 
 def apply(ctx: CommandContext, args: argparse.Namespace) -> int:
     """``roadmap-sync apply``: plan, show, confirm, write, record."""
+    if not args.yes and not sys.stdin.isatty():
+        # Decided before anything is read, so that exit 2 keeps meaning "Jira was not touched".
+        raise CommandError(
+            "apply asks before writing: pass --yes when not on a terminal", EXIT_USAGE
+        )
 
     def show_and_confirm(one: SyncPlan) -> bool:
         render_table(one, ctx.out)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -49,6 +49,8 @@ SEARCH_FIELDS = (
 CLOUD_PAGE_REQUEST = 5000  # Cloud caps pages itself (smaller when fields are asked for)
 DC_PAGE_REQUEST = 1000  # Data Center's default jira.search.views.default.max
 BULK_LIMIT = 1000
+KEYS_PER_QUERY = 200  # keeps `key in (...)` queries well under URL length limits
+BULK_TASK_TIMEOUT = 600.0  # a bulk edit of 1000 issues takes seconds; ten minutes is stuck
 BULK_DONE = frozenset({"COMPLETE", "FAILED", "CANCELLED", "DEAD"})
 
 
@@ -123,7 +125,16 @@ class JiraTracker:
         **options: Any,
     ) -> JiraTracker:
         """Detect Cloud or Data Center from serverInfo, authenticate, discover custom fields."""
-        info = call_with_retry(lambda: _server_info(url, timeout), policy)
+        try:
+            info = call_with_retry(lambda: _server_info(url, timeout), policy)
+        except requests.HTTPError as error:
+            status = error.response.status_code if error.response is not None else "?"
+            raise TrackerError(
+                f"{url}/rest/api/2/serverInfo answered HTTP {status}: is this the base URL of "
+                "a Jira site (for example https://acme.atlassian.net)?"
+            ) from None
+        except (requests.RequestException, ValueError) as error:
+            raise TrackerError(f"cannot reach Jira at {url}: {describe(error)}") from None
         deployment: Deployment = "cloud" if info.get("deploymentType") == "Cloud" else "datacenter"
         if deployment == "cloud" and not email:
             raise TrackerError(
@@ -139,6 +150,8 @@ class JiraTracker:
         try:
             call_with_retry(client.myself, policy)
             fields = call_with_retry(client.fields, policy)
+        except requests.RequestException as error:
+            raise TrackerError(f"cannot reach Jira at {url}: {describe(error)}") from None
         except JIRAError as error:
             if error.status_code in (401, 403):
                 raise TrackerError(
@@ -220,8 +233,7 @@ class JiraTracker:
         progress: ProgressCallback | None = None,
     ) -> Iterator[BacklogItem]:
         """Every issue of the projects (narrowed by ``extra_jql``) as ``BacklogItem``s."""
-        scope = "project in (" + ", ".join(f'"{p}"' for p in projects) + ")"
-        jql = f"{scope} AND ({extra_jql})" if extra_jql else scope
+        jql = scope_jql(projects, extra_jql)
         fields = list(SEARCH_FIELDS)
         fields += [f for f in (self.site.epic_link_field, self.site.story_points_field) if f]
         for page in self.search_pages(f"{jql} ORDER BY key ASC", fields):
@@ -251,6 +263,26 @@ class JiraTracker:
                     )
                 )
         return items
+
+    def fetch_keys(self, keys: Collection[str], scope: str | None = None) -> list[BacklogItem]:
+        """The items with these keys (within ``scope``, a JQL clause); missing keys are skipped.
+
+        Jira refuses a whole ``key in (...)`` query when one key no longer exists, so a refused
+        chunk is narrowed to the keys that still exist and asked again.
+        """
+        found: list[BacklogItem] = []
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), KEYS_PER_QUERY):
+            chunk = ordered[start : start + KEYS_PER_QUERY]
+            try:
+                found += self.fetch_matching(_keys_jql(chunk, scope))
+            except TrackerError as error:
+                if "does not exist" not in str(error):
+                    raise
+                existing = sorted(self.existing_keys(chunk))
+                if existing:
+                    found += self.fetch_matching(_keys_jql(existing, scope))
+        return found
 
     def children_jql(self, parents: Sequence[BacklogItem]) -> str | None:
         """JQL for the direct children of these items, as each flavor links them."""
@@ -394,10 +426,17 @@ class JiraTracker:
     def _poll(self, task_id: str) -> dict[str, Any]:
         delay = 0.05
         path = f"bulk/queue/{task_id}"
+        deadline = time.monotonic() + BULK_TASK_TIMEOUT
         while True:
             progress: dict[str, Any] = self._get_v3(path)
             if progress.get("status") in BULK_DONE:
                 return progress
+            if time.monotonic() > deadline:
+                # Its changes are recorded as failed; the next run re-reads and converges.
+                raise TrackerError(
+                    f"bulk task {task_id} still {progress.get('status')} after "
+                    f"{BULK_TASK_TIMEOUT:.0f}s"
+                )
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 
@@ -410,6 +449,17 @@ class JiraTracker:
             return self._session.get(url).json()
 
         return call_with_retry(attempt, self.policy, self._decider)
+
+
+def scope_jql(projects: Sequence[str], extra_jql: str | None) -> str:
+    """The JQL of a roadmap's scope: its projects, narrowed by its extra JQL."""
+    scope = "project in (" + ", ".join(f'"{p}"' for p in projects) + ")"
+    return f"{scope} AND ({extra_jql})" if extra_jql else scope
+
+
+def _keys_jql(keys: Sequence[str], scope: str | None) -> str:
+    clause = f"key in ({', '.join(keys)})"
+    return f"({scope}) AND {clause}" if scope else clause
 
 
 def _server_info(url: str, timeout: float) -> dict[str, Any]:

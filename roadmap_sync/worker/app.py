@@ -260,7 +260,7 @@ class Worker:
         if not self.store.ping():
             problems.append("state store unreachable")
         now = self.clock()
-        window = dt.timedelta(seconds=2 * self.settings.sync_interval + self.settings.misfire_grace)
+        window = 2 * self._sync_period(now) + dt.timedelta(seconds=self.settings.misfire_grace)
         for roadmap in self.roadmaps:
             last = self._last_success(roadmap.product)
             if last is None:
@@ -271,6 +271,18 @@ class Worker:
         if problems:
             return HttpResponse(503, ("not ready: " + "; ".join(problems) + "\n").encode())
         return HttpResponse(200, b"ready\n")
+
+    def _sync_period(self, now: dt.datetime) -> dt.timedelta:
+        """Time between two scheduled full syncs (from the cron expression when there is one)."""
+        if not self.settings.sync_cron:
+            return dt.timedelta(seconds=self.settings.sync_interval)
+        trigger = cron_trigger(self.settings.sync_cron, self.settings.timezone)
+        first = trigger.get_next_fire_time(None, now)
+        second = trigger.get_next_fire_time(first, first + dt.timedelta(microseconds=1))
+        if first is None or second is None:
+            return dt.timedelta(seconds=self.settings.sync_interval)
+        gap: dt.timedelta = second - first
+        return gap
 
     def _last_success(self, product: str) -> dt.datetime | None:
         # From the store, so a follower replica is ready when the leader syncs.
@@ -296,10 +308,17 @@ class Worker:
             log.warning("webhook_rejected", signed=signature is not None, token=token is not None)
             return HttpResponse(401, b"bad signature\n")
         event = parse_event(body)
-        projects = {p for r in self.roadmaps for p in r.tracker.projects}
-        if event is None or event.project not in projects:
+        covering = [r for r in self.roadmaps if event and event.project in r.tracker.projects]
+        if event is None or not covering:
             self.metrics.webhooks.labels("ignored").inc()
             return HttpResponse(202, b"ignored\n")
+        if all(event.only_touches(r.owns_label) for r in covering):
+            self.metrics.webhooks.labels("own_change").inc()
+            return HttpResponse(202, b"ignored: only bot labels changed\n")
+        if not any(self.leadership.lead(f"roadmap:{r.product}") for r in covering):
+            # Another replica leads these roadmaps; Jira retries a 503, maybe on the leader.
+            self.metrics.webhooks.labels("not_leader").inc()
+            return HttpResponse(503, b"not the leader for this roadmap; retry\n")
         self.metrics.webhooks.labels("accepted").inc()
         log.info("webhook_accepted", issue=event.key, webhook_event=event.event)
         self.debouncer.add(event.key)

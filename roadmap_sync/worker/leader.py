@@ -17,6 +17,8 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from roadmap_sync.store import database_url
+
 log = structlog.get_logger(__name__)
 
 
@@ -33,7 +35,7 @@ class Leadership:
         self.shared = state_url.startswith("postgresql")
         self._engine: Engine | None = (
             # NullPool: closing a connection must really close it, which releases its locks.
-            create_engine(state_url, poolclass=NullPool) if self.shared else None
+            create_engine(database_url(state_url), poolclass=NullPool) if self.shared else None
         )
         self._held: dict[str, Connection | None] = {}
         self._lock = threading.Lock()
@@ -49,6 +51,10 @@ class Leadership:
                 return True
             try:
                 connection = self._engine.connect()
+            except SQLAlchemyError as error:
+                log.warning("leadership_unavailable", name=name, error=type(error).__name__)
+                return False
+            try:
                 acquired = bool(
                     connection.execute(
                         text("SELECT pg_try_advisory_lock(:key)"), {"key": lock_key(name)}
@@ -56,6 +62,7 @@ class Leadership:
                 )
                 connection.commit()
             except SQLAlchemyError as error:
+                connection.close()
                 log.warning("leadership_unavailable", name=name, error=type(error).__name__)
                 return False
             if not acquired:

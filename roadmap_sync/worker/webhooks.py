@@ -11,11 +11,13 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 HANDLED_EVENTS = frozenset({"jira:issue_updated", "jira:issue_created"})
+MAX_WAIT_FACTOR = 10
 
 
 def verify(secret: str, body: bytes, signature: str | None, token: str | None) -> bool:
@@ -35,8 +37,22 @@ class IssueEvent:
     event: str
     key: str
     project: str
-    hierarchy_level: int
     changed_fields: tuple[str, ...]
+    # Labels added or removed by the change (from the changelog's space-separated strings).
+    labels_changed: frozenset[str]
+
+    def only_touches(self, owned: Callable[[str], bool]) -> bool:
+        """True for an update that only changed labels for which ``owned`` holds.
+
+        Every label the bot writes comes back as a webhook; re-tracing those issues would
+        re-read thousands of them after each sync for nothing.
+        """
+        return (
+            self.event == "jira:issue_updated"
+            and bool(self.changed_fields)
+            and set(self.changed_fields) == {"labels"}
+            and all(owned(label) for label in self.labels_changed)
+        )
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -55,17 +71,21 @@ def parse_event(body: bytes) -> IssueEvent | None:
     if not isinstance(issue, Mapping) or not isinstance(issue.get("key"), str):
         return None
     fields = _mapping(issue.get("fields"))
-    level = _mapping(fields.get("issuetype")).get("hierarchyLevel", 0)
     project = _mapping(fields.get("project")).get("key") or issue["key"].rsplit("-", 1)[0]
     items = _mapping(payload.get("changelog")).get("items")
-    items = items if isinstance(items, list) else []
-    changed = tuple(str(i.get("field")) for i in items if isinstance(i, Mapping))
+    items = [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+    labels: set[str] = set()
+    for item in items:
+        if item.get("field") == "labels":
+            before = set(str(item.get("fromString") or "").split())
+            after = set(str(item.get("toString") or "").split())
+            labels |= before ^ after
     return IssueEvent(
         event=str(payload["webhookEvent"]),
         key=issue["key"],
         project=str(project),
-        hierarchy_level=level if isinstance(level, int) else 0,
-        changed_fields=changed,
+        changed_fields=tuple(str(i.get("field")) for i in items),
+        labels_changed=frozenset(labels),
     )
 
 
@@ -78,18 +98,25 @@ class Debouncer:
 
     def __init__(self, delay: float, flush: Callable[[frozenset[str]], None]) -> None:
         self.delay = delay
+        # A steady stream of events must not postpone the flush for ever.
+        self.max_wait = MAX_WAIT_FACTOR * delay
         self._flush = flush
         self._keys: set[str] = set()
         self._timer: threading.Timer | None = None
+        self._first_at = 0.0
         self._lock = threading.Lock()
 
     def add(self, key: str) -> None:
-        """Note a changed issue; (re)start the quiet-period timer."""
+        """Note a changed issue; (re)start the quiet-period timer, up to the maximum wait."""
         with self._lock:
+            now = time.monotonic()
+            if not self._keys:
+                self._first_at = now
             self._keys.add(key)
             if self._timer is not None:
                 self._timer.cancel()
-            self._timer = threading.Timer(self.delay, self._fire)
+            wait = max(0.0, min(self.delay, self._first_at + self.max_wait - now))
+            self._timer = threading.Timer(wait, self._fire)
             self._timer.daemon = True
             self._timer.start()
 
