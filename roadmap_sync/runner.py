@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from roadmap_sync.history import RunKind, RunRecord
 from roadmap_sync.recording import Clock, RunRecorder
@@ -43,6 +44,7 @@ def sync_and_record(
     should_stop: Callable[[], bool] | None = None,
     progress: ProgressCallback | None = None,
     clock: Clock = utc_now,
+    timezone: str = "UTC",
 ) -> SyncResult:
     """Plan and apply one roadmap, recording the run, its audit rows and its snapshot.
 
@@ -50,7 +52,9 @@ def sync_and_record(
     """
     recorder = RunRecorder(store, roadmap, kind, clock)
     try:
-        plan = make_plan(roadmap, tracker, today=clock().date(), now=clock(), progress=progress)
+        # "Today" (overdue releases, the horizon) is the site's day, not UTC's.
+        today = clock().astimezone(ZoneInfo(timezone)).date()
+        plan = make_plan(roadmap, tracker, today=today, now=clock(), progress=progress)
         report: ApplyReport | None = None
         if plan.labels.changes and (confirm is None or confirm(plan)):
             report = apply_plan(

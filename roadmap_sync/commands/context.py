@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from rich.console import Console
@@ -102,10 +103,9 @@ class CommandContext:
         except TrackerError as error:
             raise CommandError(self.redactor.text(str(error)), EXIT_FAILED) from None
 
-    @staticmethod
-    def today() -> dt.date:
-        """Today's date, in UTC."""
-        return dt.datetime.now(dt.UTC).date()
+    def today(self) -> dt.date:
+        """Today in the configured time zone (overdue releases and the horizon use it)."""
+        return dt.datetime.now(ZoneInfo(self.settings.timezone)).date()
 
     @staticmethod
     def now() -> dt.datetime:

@@ -94,7 +94,13 @@ def _recorded_syncs(
         for roadmap in roadmaps:
             try:
                 result = sync_and_record(
-                    roadmap, tracker, store, kind=kind, force=args.force, confirm=confirm
+                    roadmap,
+                    tracker,
+                    store,
+                    kind=kind,
+                    force=args.force,
+                    confirm=confirm,
+                    timezone=ctx.settings.timezone,
                 )
             except TrackerError as error:
                 raise CommandError(ctx.redactor.text(str(error)), EXIT_FAILED) from None

@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Sequence
+from zoneinfo import ZoneInfo
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -164,6 +165,7 @@ class Worker:
                     kind="run",
                     should_stop=self.stopping.is_set,
                     clock=self.clock,
+                    timezone=self.settings.timezone,
                 )
         except Exception as error:  # a failing job must never kill the worker
             self._forget_tracker()
@@ -208,7 +210,8 @@ class Worker:
     def _targeted(self, roadmap: Roadmap, keys: set[str]) -> None:
         started = time.perf_counter()
         tracker = self.tracker()
-        plan, traced = targeted_plan(tracker, roadmap, keys, self.clock().date())
+        today = self.clock().astimezone(ZoneInfo(self.settings.timezone)).date()
+        plan, traced = targeted_plan(tracker, roadmap, keys, today)
         if not plan.changes:
             return
         # The share limit is meaningless on a subset; the absolute limit still applies.
