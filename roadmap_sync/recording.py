@@ -82,13 +82,14 @@ class RunRecorder:
         """Record a batch of attempted changes (the ``apply_plan`` batch sink)."""
         self.store.record_audit(
             [
+                # What actually changed, so that a revert undoes exactly that.
                 AuditRow(
                     run_id=self.run_id,
                     key=o.change.key,
-                    added=o.change.add,
-                    removed=o.change.remove,
+                    added=o.applied.add,
+                    removed=o.applied.remove,
                     before=o.change.before,
-                    after=o.change.after if o.ok else o.change.before,
+                    after=o.applied.after,
                     ok=o.ok,
                     error=o.error,
                 )
@@ -98,9 +99,7 @@ class RunRecorder:
 
     def finish(self, plan: SyncPlan, report: ApplyReport | None) -> RunRecord:
         """Store the snapshot and close the run."""
-        applied = {
-            o.change.key: o.change.after for o in (report.outcomes if report else ()) if o.ok
-        }
+        applied = {o.change.key: o.applied.after for o in (report.outcomes if report else ())}
         rows = snapshot_items(plan.items, plan.classification, self.roadmap, applied)
         self.store.record_snapshot(self.run_id, rows, plan.classification.findings)
         outcome = run_outcome(report, bool(plan.labels.changes))

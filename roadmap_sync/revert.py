@@ -24,7 +24,8 @@ def inverse_changes(
     """
     changes = []
     for row in rows:
-        if not row.ok or row.key not in current or opt_out in current[row.key]:
+        # A failed row records only what took effect (often nothing): undo exactly that.
+        if row.key not in current or opt_out in current[row.key]:
             continue
         labels = tuple(current[row.key])
         add = tuple(label for label in row.removed if label not in labels)

@@ -95,12 +95,13 @@ def test_debouncer_batches_a_burst_and_caps_the_wait() -> None:
 
 
 def test_revert_leaves_opted_out_and_vanished_issues_alone() -> None:
-    """Reverting skips issues that now carry the opt-out label or no longer exist."""
+    """Reverting skips opted-out, vanished and untouched issues; undoes what took effect."""
     rows = [
         AuditRow(1, "ACME-1", ("roadmap-r1",), (), (), ("roadmap-r1",), True),
         AuditRow(1, "ACME-2", ("roadmap-r1",), (), (), ("roadmap-r1",), True),
         AuditRow(1, "ACME-3", ("roadmap-r1",), (), (), ("roadmap-r1",), True),
-        AuditRow(1, "ACME-4", ("roadmap-r2",), (), (), ("roadmap-r2",), False, "500"),
+        # A failed write records what took effect: here nothing, so nothing to undo.
+        AuditRow(1, "ACME-4", (), (), ("ux",), ("ux",), False, "500"),
     ]
     current = {
         "ACME-1": ("roadmap-r1", "ux"),

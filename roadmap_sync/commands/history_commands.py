@@ -83,7 +83,7 @@ def revert(ctx: CommandContext, args: argparse.Namespace) -> int:
             target = store.run(args.run_id)
         except StoreError:
             raise CommandError(f"there is no run {args.run_id}", EXIT_USAGE) from None
-        rows = [row for row in store.audit(target.run_id) if row.ok]
+        rows = [row for row in store.audit(target.run_id) if row.added or row.removed]
         if not rows:
             ctx.out.print(f"Run {target.run_id} changed no labels: nothing to revert.")
             return EXIT_OK

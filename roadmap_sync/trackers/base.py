@@ -34,6 +34,18 @@ class ApplyOutcome:
     change: LabelChange
     ok: bool
     error: str | None = None
+    # The part of the change that took effect, when that is known to be less than all of it
+    # (a Cloud bulk ADD that succeeded next to a REMOVE that failed). None: all if ok, else none.
+    partial: LabelChange | None = None
+
+    @property
+    def applied(self) -> LabelChange:
+        """What this outcome actually changed in Jira."""
+        if self.partial is not None:
+            return self.partial
+        if self.ok:
+            return self.change
+        return LabelChange(self.change.key, (), (), self.change.before)
 
 
 @dataclass(frozen=True)

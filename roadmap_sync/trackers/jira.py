@@ -368,15 +368,14 @@ class JiraTracker:
             for label in change.remove:
                 groups[("REMOVE", label)].append(change.key)
         errors: dict[str, list[str]] = defaultdict(list)
+        failed: set[tuple[str, str, str]] = set()  # (key, option, label)
         for (option, label), keys in sorted(groups.items()):
             for start in range(0, len(keys), BULK_LIMIT):
                 batch = keys[start : start + BULK_LIMIT]
                 for key, problem in self._bulk_task(option, label, batch).items():
                     errors[key].append(problem)
-        return [
-            ApplyOutcome(c, ok=c.key not in errors, error="; ".join(errors.get(c.key, [])) or None)
-            for c in changes
-        ]
+                    failed.add((key, option, label))
+        return [_bulk_outcome(c, errors.get(c.key), failed) for c in changes]
 
     def _bulk_task(self, option: str, label: str, keys: list[str]) -> dict[str, str]:
         """Run one bulk edit to completion; the keys that failed, with why."""
@@ -449,6 +448,18 @@ class JiraTracker:
             return self._session.get(url).json()
 
         return call_with_retry(attempt, self.policy, self._decider)
+
+
+def _bulk_outcome(
+    change: LabelChange, errors: list[str] | None, failed: set[tuple[str, str, str]]
+) -> ApplyOutcome:
+    """One change's outcome from its label groups: each ADD/REMOVE succeeded or failed alone."""
+    if not errors:
+        return ApplyOutcome(change, ok=True)
+    added = tuple(label for label in change.add if (change.key, "ADD", label) not in failed)
+    removed = tuple(label for label in change.remove if (change.key, "REMOVE", label) not in failed)
+    partial = LabelChange(change.key, added, removed, change.before)
+    return ApplyOutcome(change, ok=False, error="; ".join(errors), partial=partial)
 
 
 def scope_jql(projects: Sequence[str], extra_jql: str | None) -> str:
