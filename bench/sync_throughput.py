@@ -61,8 +61,12 @@ from roadmap_sync.sandbox.bulk import MAX_BULK_ISSUES
 from roadmap_sync.sandbox.catalog import Flavor
 from roadmap_sync.sandbox.server import DEFAULT_EMAIL, DEFAULT_TOKEN
 from roadmap_sync.sync import SyncPlan, apply_plan, make_plan
-from roadmap_sync.trackers import jira as jira_adapter
-from roadmap_sync.trackers.jira import JiraTracker
+from roadmap_sync.trackers.jira import (
+    CLOUD_PAGE_REQUEST,
+    DC_PAGE_REQUEST,
+    SEARCH_FIELDS,
+    JiraTracker,
+)
 from roadmap_sync.trackers.retry import RetryPolicy
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,21 +75,8 @@ SEED = 1
 TODAY = dt.date(2026, 11, 25)
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
 POLICY = RetryPolicy(attempts=4, max_wait=10, backoff_initial=0.01, backoff_max=0.05)
-# Copied from trackers/jira.py (SEARCH_FIELDS, CLOUD_PAGE_REQUEST, DC_PAGE_REQUEST); the epic
-# link and story points fields the adapter appends are taken from the connected SiteInfo.
-SEARCH_FIELDS = (
-    "summary",
-    "issuetype",
-    "status",
-    "labels",
-    "fixVersions",
-    "components",
-    "parent",
-    "project",
-    "updated",
-)
-CLOUD_PAGE_REQUEST = 5000
-DC_PAGE_REQUEST = 1000
+# The adapter's own field list and page requests, so the bare loop fetches exactly the same
+# pages; the epic link and story points fields it appends come from the connected SiteInfo.
 CLOUD_SEARCH = "/rest/api/2/search/jql"  # the jira client's default REST version is 2
 DC_SEARCH = "/rest/api/2/search"
 WRITE_ENDPOINTS = ("issue_put", "bulk_submit", "bulk_queue")
@@ -268,7 +259,6 @@ class FlavorResult:
     traced_plan_seconds: float = 0.0
     maxrss_before: int = 0
     maxrss_delta: int = 0
-    fields_note: str = ""
     load_average: list[float] = field(default_factory=list)
     worker_seconds: float = 0.0
 
@@ -452,9 +442,6 @@ def measure(flavor: Flavor, issues: int, runs: int) -> FlavorResult:
     started = time.perf_counter()
     result = FlavorResult(flavor, issues)
     result.page_cap = CLOUD_MAX_PAGE if flavor == "cloud" else DC_MAX_PAGE
-    adapter_fields = tuple(getattr(jira_adapter, "SEARCH_FIELDS", ()))
-    if adapter_fields != SEARCH_FIELDS:
-        result.fields_note = f"jira.SEARCH_FIELDS is now {adapter_fields}; baseline uses its copy"
     roadmap = load_roadmap(EXAMPLE)
     print(f"[{flavor}] starting the sandbox with {issues:,} generated issues ...", flush=True)
     with SandboxProcess(flavor, issues, SEED) as sandbox:
@@ -698,9 +685,6 @@ def print_summary(results: Sequence[FlavorResult], issues: int, runs: int) -> No
     print_timing(results, runs)
     print_memory(results)
     print_writes(results)
-    for r in results:
-        if r.fields_note:
-            print(f"note ({r.flavor}): {r.fields_note}")
     if any(r.flavor == "cloud" for r in results):
         print(
             "note: Cloud writes through the bulk edit API, so its total is compared both with "
