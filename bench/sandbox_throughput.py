@@ -107,11 +107,7 @@ class Captured:
 def client_session(site: SandboxServer) -> requests.Session:
     """A bare session with the flavor's Authorization header precomputed."""
     session = requests.Session()
-    if site.flavor == "cloud":
-        raw = base64.b64encode(f"{site.email}:{site.token}".encode()).decode()
-        session.headers["Authorization"] = f"Basic {raw}"
-    else:
-        session.headers["Authorization"] = f"Bearer {site.token}"
+    session.headers.update(site.auth_headers())
     return session
 
 

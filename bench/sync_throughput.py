@@ -30,7 +30,6 @@ its floor is one submit and one poll per (ADD|REMOVE, label) group of up to 1000
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
 import gc
 import json
@@ -59,7 +58,7 @@ from roadmap_sync.roadmap import Roadmap, load_roadmap
 from roadmap_sync.sandbox.api_search import CLOUD_MAX_PAGE, DC_MAX_PAGE
 from roadmap_sync.sandbox.bulk import MAX_BULK_ISSUES
 from roadmap_sync.sandbox.catalog import Flavor
-from roadmap_sync.sandbox.server import DEFAULT_EMAIL, DEFAULT_TOKEN
+from roadmap_sync.sandbox.server import DEFAULT_EMAIL, DEFAULT_TOKEN, authorization
 from roadmap_sync.sync import SyncPlan, apply_plan, make_plan
 from roadmap_sync.trackers.jira import (
     CLOUD_PAGE_REQUEST,
@@ -172,11 +171,7 @@ def search_fields(tracker: JiraTracker) -> list[str]:
 def bare_session(sandbox: SandboxProcess) -> requests.Session:
     """A plain session with the flavor's Authorization header."""
     session = requests.Session()
-    if sandbox.flavor == "cloud":
-        raw = base64.b64encode(f"{DEFAULT_EMAIL}:{DEFAULT_TOKEN}".encode()).decode()
-        session.headers["Authorization"] = f"Basic {raw}"
-    else:
-        session.headers["Authorization"] = f"Bearer {DEFAULT_TOKEN}"
+    session.headers["Authorization"] = authorization(sandbox.flavor, DEFAULT_EMAIL, DEFAULT_TOKEN)
     return session
 
 

@@ -21,7 +21,7 @@ import requests
 
 from roadmap_sync.sandbox.server import SandboxServer
 from tests.conftest import site_data
-from tests.test_sandbox_jira_client import _headers, person_edit, writes
+from tests.test_sandbox_jira_client import person_edit, writes
 
 
 @pytest.fixture
@@ -54,15 +54,15 @@ def test_bulk_edit_adds_and_removes_labels_and_is_polled(cloud: SandboxServer) -
         "sendBulkNotification": False,
     }
     url = f"{cloud.url}/rest/api/3/bulk/issues/fields"
-    submitted = requests.post(url, json=body, headers=_headers(cloud), timeout=5)
+    submitted = requests.post(url, json=body, headers=cloud.auth_headers(), timeout=5)
     assert submitted.status_code == 201
     task = submitted.json()["taskId"]
-    first = requests.get(f"{cloud.url}/rest/api/3/bulk/queue/{task}", headers=_headers(cloud))
+    first = requests.get(f"{cloud.url}/rest/api/3/bulk/queue/{task}", headers=cloud.auth_headers())
     assert first.json()["status"] in ("ENQUEUED", "RUNNING")
     deadline = time.monotonic() + 5
     while True:
         progress = requests.get(
-            f"{cloud.url}/rest/api/3/bulk/queue/{task}", headers=_headers(cloud)
+            f"{cloud.url}/rest/api/3/bulk/queue/{task}", headers=cloud.auth_headers()
         ).json()
         if progress["status"] == "COMPLETE" or time.monotonic() > deadline:
             break
@@ -91,7 +91,7 @@ def test_bulk_edit_refuses_more_than_1000_issues(cloud: SandboxServer) -> None:
         },
     }
     response = requests.post(
-        f"{cloud.url}/rest/api/3/bulk/issues/fields", json=body, headers=_headers(cloud)
+        f"{cloud.url}/rest/api/3/bulk/issues/fields", json=body, headers=cloud.auth_headers()
     )
     assert response.status_code == 400
     assert "1000" in response.json()["errors"][0]["message"]
@@ -153,12 +153,12 @@ def test_rate_limit_fault_sends_retry_after_and_rate_headers(site: SandboxServer
     """A 429 fault carries Retry-After and X-RateLimit-* headers, then the endpoint recovers."""
     arm(site, endpoint="issue_get", kind="rate_limit", retry_after=2, times=1)
     url = f"{site.url}/rest/api/2/issue/ACME-1"
-    limited = requests.get(url, headers=_headers(site), timeout=5)
+    limited = requests.get(url, headers=site.auth_headers(), timeout=5)
     assert limited.status_code == 429
     assert limited.headers["Retry-After"] == "2"
     assert limited.headers["X-RateLimit-Remaining"] == "0"
     assert limited.headers["X-RateLimit-Reset"].endswith("Z")
-    assert requests.get(url, headers=_headers(site), timeout=5).status_code == 200
+    assert requests.get(url, headers=site.auth_headers(), timeout=5).status_code == 200
 
 
 def test_error_fault_after_n_requests(site: SandboxServer) -> None:
@@ -168,7 +168,7 @@ def test_error_fault_after_n_requests(site: SandboxServer) -> None:
         requests.put(
             f"{site.url}/rest/api/2/issue/ACME-{n}",
             json={"update": {"labels": [{"add": "x"}]}},
-            headers=_headers(site),
+            headers=site.auth_headers(),
             timeout=5,
         ).status_code
         for n in range(13, 17)
@@ -182,7 +182,7 @@ def test_latency_fault_delays_response(site: SandboxServer) -> None:
     """Added latency slows one response without changing it."""
     arm(site, endpoint="meta", kind="latency", latency_ms=300)
     started = time.monotonic()
-    response = requests.get(f"{site.url}/rest/api/2/myself", headers=_headers(site), timeout=5)
+    response = requests.get(f"{site.url}/rest/api/2/myself", headers=site.auth_headers(), timeout=5)
     assert response.status_code == 200
     assert time.monotonic() - started >= 0.3
 
@@ -193,8 +193,8 @@ def test_broken_connections(site: SandboxServer, kind: str) -> None:
     arm(site, endpoint="issue_get", kind=kind)
     broken = (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)
     with pytest.raises(broken):
-        requests.get(f"{site.url}/rest/api/2/issue/ACME-1", headers=_headers(site), timeout=5)
-    ok = requests.get(f"{site.url}/rest/api/2/issue/ACME-1", headers=_headers(site), timeout=5)
+        requests.get(f"{site.url}/rest/api/2/issue/ACME-1", headers=site.auth_headers(), timeout=5)
+    ok = requests.get(f"{site.url}/rest/api/2/issue/ACME-1", headers=site.auth_headers(), timeout=5)
     assert ok.status_code == 200
 
 

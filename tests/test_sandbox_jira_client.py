@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 import requests
 from jira import JIRA, JIRAError
@@ -78,13 +76,6 @@ def _is_last(site: SandboxServer, body: dict[str, object], cursor: object) -> bo
     return int(str(cursor)) >= int(str(body["total"]))
 
 
-def _headers(site: SandboxServer) -> dict[str, str]:
-    if site.flavor == "cloud":
-        raw = base64.b64encode(f"{site.email}:{site.token}".encode()).decode()
-        return {"Authorization": f"Basic {raw}"}
-    return {"Authorization": f"Bearer {site.token}"}
-
-
 def _search_page(
     session: requests.Session, site: SandboxServer, jql: str, cursor: object
 ) -> tuple[dict[str, object], object]:
@@ -93,14 +84,14 @@ def _search_page(
         if cursor:
             params["nextPageToken"] = cursor
         body = session.get(
-            f"{site.url}/rest/api/3/search/jql", params=params, headers=_headers(site)
+            f"{site.url}/rest/api/3/search/jql", params=params, headers=site.auth_headers()
         ).json()
         return body, body.get("nextPageToken")
     start = int(str(cursor or 0))
     body = session.get(
         f"{site.url}/rest/api/2/search",
         params={"jql": jql, "startAt": start, "maxResults": 10, "fields": "labels"},
-        headers=_headers(site),
+        headers=site.auth_headers(),
     ).json()
     return body, start + 10
 
@@ -179,7 +170,7 @@ def test_invalid_edits_get_jiras_400(
     """Jira's own validation: 400 with ``errors`` naming the field, and nothing changes."""
     before = dict(site.store.get("ACME-15")["fields"])
     response = requests.put(
-        f"{site.url}/rest/api/2/issue/ACME-15", json=body, headers=_headers(site), timeout=5
+        f"{site.url}/rest/api/2/issue/ACME-15", json=body, headers=site.auth_headers(), timeout=5
     )
     assert response.status_code == 400
     assert message in response.json()["errors"][field]
@@ -244,12 +235,14 @@ def test_epic_link_is_discovered_through_fields(jira: JIRA, site: SandboxServer)
 def test_cloud_removed_search_and_dc_lacks_search_jql(site: SandboxServer) -> None:
     """Cloud answers 410 on /search; Data Center has no /search/jql."""
     search = requests.get(
-        f"{site.url}/rest/api/2/search", params={"jql": "project = ACME"}, headers=_headers(site)
+        f"{site.url}/rest/api/2/search",
+        params={"jql": "project = ACME"},
+        headers=site.auth_headers(),
     )
     jql = requests.get(
         f"{site.url}/rest/api/2/search/jql",
         params={"jql": "project = ACME"},
-        headers=_headers(site),
+        headers=site.auth_headers(),
     )
     if site.flavor == "cloud":
         assert search.status_code == 410
@@ -267,7 +260,7 @@ def test_jql_errors_are_jira_shaped(site: SandboxServer) -> None:
     """A malformed query answers 400 with Jira's errorMessages, never a crash."""
     path = "/rest/api/3/search/jql" if site.flavor == "cloud" else "/rest/api/2/search"
     response = requests.get(
-        f"{site.url}{path}", params={"jql": "project = = ACME"}, headers=_headers(site)
+        f"{site.url}{path}", params={"jql": "project = = ACME"}, headers=site.auth_headers()
     )
     assert response.status_code == 400
     assert response.json()["errorMessages"][0].startswith("Error in the JQL Query")
@@ -285,12 +278,12 @@ def test_field_selection(jira: JIRA) -> None:
 def test_v3_renders_rich_text_as_adf(site: SandboxServer) -> None:
     """REST v3 carries the description as an ADF document, v2 as a string."""
     if site.flavor == "datacenter":
-        response = requests.get(f"{site.url}/rest/api/3/issue/ACME-1", headers=_headers(site))
+        response = requests.get(f"{site.url}/rest/api/3/issue/ACME-1", headers=site.auth_headers())
         assert response.status_code == 404
         return
     key = next(k for k, i in site.store.issues.items() if i["fields"].get("description"))
-    v2 = requests.get(f"{site.url}/rest/api/2/issue/{key}", headers=_headers(site)).json()
-    v3 = requests.get(f"{site.url}/rest/api/3/issue/{key}", headers=_headers(site)).json()
+    v2 = requests.get(f"{site.url}/rest/api/2/issue/{key}", headers=site.auth_headers()).json()
+    v3 = requests.get(f"{site.url}/rest/api/3/issue/{key}", headers=site.auth_headers()).json()
     assert isinstance(v2["fields"]["description"], str)
     assert v3["fields"]["description"]["type"] == "doc"
     assert (

@@ -21,7 +21,6 @@ Every schema in the spec says ``additionalProperties: false``: a key the sandbox
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import re
@@ -263,10 +262,7 @@ def spec() -> OpenApiSpec:
 
 
 def _headers(site: SandboxServer) -> dict[str, str]:
-    if site.flavor == "cloud":
-        raw = base64.b64encode(f"{site.email}:{site.token}".encode()).decode()
-        return {"Authorization": f"Basic {raw}", "Accept": JSON}
-    return {"Authorization": f"Bearer {site.token}", "Accept": JSON}
+    return {**site.auth_headers(), "Accept": JSON}
 
 
 class Client:
@@ -275,7 +271,7 @@ class Client:
     def __init__(self, site: SandboxServer) -> None:
         self.site = site
         self.session = requests.Session()
-        self.session.headers.update(_headers(site))
+        self.session.headers.update(site.auth_headers())
 
     def call(
         self, method: str, path: str, status: int, *, params: Any = None, json_body: Any = None

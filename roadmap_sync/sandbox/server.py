@@ -7,6 +7,7 @@ delayed ACKs), which would make the sandbox, not the bot, what every benchmark m
 
 from __future__ import annotations
 
+import base64
 import socket
 import struct
 import threading
@@ -28,6 +29,13 @@ from roadmap_sync.sandbox.store import SiteData, SiteStore, WriteRecord, utc_now
 
 DEFAULT_EMAIL = "bot@example.com"
 DEFAULT_TOKEN = "sandbox-token"
+
+
+def authorization(flavor: Flavor, email: str, token: str) -> str:
+    """The Authorization header a client sends each flavor: Basic e-mail:token, or Bearer PAT."""
+    if flavor == "cloud":
+        return "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
+    return f"Bearer {token}"
 
 
 def _retry_after_text(seconds: float) -> str:
@@ -162,6 +170,10 @@ class SandboxServer:
         self.app = SandboxApp(store, self.url, bulk_delay)
         handler.app = self.app
         self._thread: threading.Thread | None = None
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that authenticate as the bot on this site."""
+        return {"Authorization": authorization(self.flavor, self.email, self.token)}
 
     @property
     def store(self) -> SiteStore:
