@@ -20,11 +20,11 @@ from roadmap_sync.history import (
     alignment_score,
     snapshot_items,
 )
-from roadmap_sync.model import Verdict
+from roadmap_sync.model import LabelPlan, Verdict
 from roadmap_sync.roadmap import Roadmap
 from roadmap_sync.store import StateStore
 from roadmap_sync.sync import ApplyReport, SyncPlan
-from roadmap_sync.trackers.base import ApplyOutcome
+from roadmap_sync.trackers.base import ApplyOutcome, Tracker
 
 log = structlog.get_logger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -41,6 +41,19 @@ def run_outcome(report: ApplyReport | None, has_changes: bool) -> RunOutcome:
     return "ok"
 
 
+def change_counts(labels: LabelPlan, outcomes: Sequence[ApplyOutcome] | None) -> dict[str, int]:
+    """How many changes were planned, applied and failed (no outcomes: not applied)."""
+    counts = {
+        "changes_planned": labels.issues,
+        "labels_added": labels.labels_added,
+        "labels_removed": labels.labels_removed,
+    }
+    if outcomes is not None:
+        failed = sum(1 for o in outcomes if not o.ok)
+        counts.update(changes_applied=len(outcomes) - failed, changes_failed=failed)
+    return counts
+
+
 def plan_counts(plan: SyncPlan, report: ApplyReport | None) -> dict[str, int]:
     """The counts stored with a run (and shown by ``history``)."""
     verdicts = plan.classification.verdict_counts()
@@ -49,13 +62,8 @@ def plan_counts(plan: SyncPlan, report: ApplyReport | None) -> dict[str, int]:
         items=len(plan.items),
         flagged=sum(1 for trace in plan.classification.traces if trace.flagged),
         findings=len(plan.classification.findings),
-        changes_planned=plan.labels.issues,
-        labels_added=plan.labels.labels_added,
-        labels_removed=plan.labels.labels_removed,
+        **change_counts(plan.labels, report.outcomes if report is not None else None),
     )
-    if report is not None:
-        counts["changes_applied"] = sum(1 for o in report.outcomes if o.ok)
-        counts["changes_failed"] = len(report.failed)
     return counts
 
 
@@ -109,6 +117,19 @@ class RunRecorder:
         log.info("run_recorded", outcome=outcome)
         structlog.contextvars.unbind_contextvars("run_id", "roadmap")
         return self.store.run(self.run_id)
+
+    def apply_and_finish(
+        self, tracker: Tracker, labels: LabelPlan, **counts: int
+    ) -> tuple[RunRecord, tuple[ApplyOutcome, ...]]:
+        """Apply a plan over a few issues (webhook re-syncs, reverts), audit it, close the run."""
+        outcomes = tuple(tracker.apply(labels.changes))
+        self.audit(outcomes)
+        failed = sum(1 for o in outcomes if not o.ok)
+        outcome: RunOutcome = "ok"
+        if failed:
+            outcome = "partial" if failed < len(outcomes) else "failed"
+        run = self.finish_targeted({**counts, **change_counts(labels, outcomes)}, outcome)
+        return run, outcomes
 
     def finish_targeted(self, counts: dict[str, int], outcome: RunOutcome) -> RunRecord:
         """Close a targeted (webhook) run: audit rows but no snapshot, since it saw a subset."""

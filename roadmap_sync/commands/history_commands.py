@@ -105,24 +105,12 @@ def revert(ctx: CommandContext, args: argparse.Namespace) -> int:
                 ctx.out.print("Not reverted.")
                 return EXIT_OK
         recorder = RunRecorder(store, roadmap, "revert", utc_now, reverts_run=target.run_id)
-        outcomes = tracker.apply(plan.changes)
-        recorder.audit(outcomes)
-        failed = sum(1 for outcome in outcomes if not outcome.ok)
-        run = recorder.finish_targeted(
-            {
-                "changes_planned": plan.issues,
-                "changes_applied": len(outcomes) - failed,
-                "changes_failed": failed,
-                "labels_added": plan.labels_added,
-                "labels_removed": plan.labels_removed,
-            },
-            "ok" if not failed else "partial",
-        )
+        run, outcomes = recorder.apply_and_finish(tracker, plan)
     render_apply(
-        ApplyReport(GuardDecision(True, "", plan.issues, plan.issues, 0), tuple(outcomes)), ctx.out
+        ApplyReport(GuardDecision(True, "", plan.issues, plan.issues, 0), outcomes), ctx.out
     )
     ctx.out.print(f"Recorded as run {run.run_id}.")
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_OK if run.outcome == "ok" else EXIT_FAILED
 
 
 def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:

@@ -222,18 +222,7 @@ class Worker:
             run = recorder.finish_targeted({"changes_planned": plan.issues}, "refused")
             log.warning("resync_refused", reason=decision.message)
         else:
-            outcomes = tracker.apply(plan.changes)
-            recorder.audit(outcomes)
-            failed = sum(1 for o in outcomes if not o.ok)
-            counts = {
-                "items": traced,
-                "changes_planned": plan.issues,
-                "changes_applied": len(outcomes) - failed,
-                "changes_failed": failed,
-                "labels_added": plan.labels_added,
-                "labels_removed": plan.labels_removed,
-            }
-            run = recorder.finish_targeted(counts, "ok" if not failed else "partial")
+            run, _ = recorder.apply_and_finish(tracker, plan, items=traced)
         self._observe(run, time.perf_counter() - started)
 
     def report_job(self) -> None:
