@@ -25,6 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check roadmap_sync tests bench
 	$(BIN)/ruff format --check roadmap_sync tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.sandbox_throughput

@@ -53,20 +53,21 @@ from typing import Any, TypeVar
 
 import requests
 
-from roadmap_sync.logs import configure_logging
-from roadmap_sync.roadmap import Roadmap, load_roadmap
+from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.roadmap_files import load_roadmap
+from roadmap_sync.engine.sync import SyncPlan, apply_plan, make_plan
+from roadmap_sync.runtime.logs import configure_logging
+from roadmap_sync.runtime.retry import RetryPolicy
 from roadmap_sync.sandbox.api_search import CLOUD_MAX_PAGE, DC_MAX_PAGE
 from roadmap_sync.sandbox.bulk import MAX_BULK_ISSUES
 from roadmap_sync.sandbox.catalog import Flavor
 from roadmap_sync.sandbox.server import DEFAULT_EMAIL, DEFAULT_TOKEN, authorization
-from roadmap_sync.sync import SyncPlan, apply_plan, make_plan
-from roadmap_sync.trackers.jira import (
+from roadmap_sync.trackers.jira.tracker import (
     CLOUD_PAGE_REQUEST,
     DC_PAGE_REQUEST,
     SEARCH_FIELDS,
     JiraTracker,
 )
-from roadmap_sync.trackers.retry import RetryPolicy
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config" / "roadmap.example.yaml"

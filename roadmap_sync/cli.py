@@ -14,10 +14,10 @@ from pydantic import ValidationError
 from roadmap_sync import __version__
 from roadmap_sync.commands import check, demo, history_commands, report, serve, sync_commands
 from roadmap_sync.commands.context import EXIT_FAILED, EXIT_USAGE, CommandContext, CommandError
-from roadmap_sync.logs import configure_logging
+from roadmap_sync.runtime.logs import configure_logging
+from roadmap_sync.runtime.settings import load_settings
 from roadmap_sync.sandbox import command as sandbox_command
-from roadmap_sync.settings import load_settings
-from roadmap_sync.store import StoreError
+from roadmap_sync.state.store import StoreError
 
 
 class _Parser(argparse.ArgumentParser):

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from roadmap_sync.classify import classify
-from roadmap_sync.model import BacklogItem, Classification, FindingKind, Verdict, WarningKind
-from roadmap_sync.roadmap import Roadmap
+from roadmap_sync.core.classify import classify
+from roadmap_sync.core.model import BacklogItem, Classification, FindingKind, Verdict, WarningKind
+from roadmap_sync.core.roadmap import Roadmap
 
 BEFORE_R1 = dt.date(2026, 11, 1)  # every release upcoming
 AFTER_R1 = dt.date(2026, 12, 1)  # r1 (2026-11-15) is past

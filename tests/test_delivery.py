@@ -28,9 +28,9 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from structlog.testing import capture_logs
 
-from roadmap_sync.delivery_settings import DeliveryConfig, SmtpMode
-from roadmap_sync.reports.delivery import DeliveryResult, RenderedReport, deliver
-from roadmap_sync.reports.delivery_chat import webhook_payload
+from roadmap_sync.reports.delivery.chat import webhook_payload
+from roadmap_sync.reports.delivery.dispatch import DeliveryResult, RenderedReport, deliver
+from roadmap_sync.reports.delivery.settings import DeliveryConfig, SmtpMode
 from tests.conftest import require
 
 NOW = datetime(2024, 11, 29, 9, 30, tzinfo=UTC)

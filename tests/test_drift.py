@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from roadmap_sync.drift import (
+from roadmap_sync.core.drift import (
     Drift,
     Entry,
     Flags,
@@ -17,9 +17,9 @@ from roadmap_sync.drift import (
     compute_drift,
     key_order,
 )
-from roadmap_sync.history import ItemSnapshot, Snapshot
-from roadmap_sync.model import Finding, FindingKind, Verdict
-from roadmap_sync.roadmap import Roadmap
+from roadmap_sync.core.model import Finding, FindingKind, Verdict
+from roadmap_sync.core.records import ItemSnapshot, Snapshot
+from roadmap_sync.core.roadmap import Roadmap
 
 A, OOS, ORPHAN, IGNORED = Verdict.ALIGNED, Verdict.OUT_OF_SCOPE, Verdict.ORPHAN, Verdict.IGNORED
 TODAY = dt.date(2026, 11, 20)  # r1 (2026-11-15) is past, r2 and r3 are not

@@ -11,7 +11,7 @@ import requests
 
 from roadmap_sync.cli import main
 from roadmap_sync.sandbox.server import SandboxServer
-from roadmap_sync.store import StateStore
+from roadmap_sync.state.store import StateStore
 from tests.conftest import REPO, site_data
 
 EXAMPLE = REPO / "config" / "roadmap.example.yaml"

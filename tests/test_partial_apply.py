@@ -6,11 +6,11 @@ from pathlib import Path
 
 import requests
 
-from roadmap_sync.roadmap import load_roadmap
-from roadmap_sync.runner import sync_and_record
+from roadmap_sync.engine.roadmap_files import load_roadmap
+from roadmap_sync.engine.runner import sync_and_record
+from roadmap_sync.engine.sync import apply_plan, make_plan
 from roadmap_sync.sandbox.server import SandboxServer
-from roadmap_sync.store import StateStore
-from roadmap_sync.sync import apply_plan, make_plan
+from roadmap_sync.state.store import StateStore
 from tests.conftest import REPO, site_data
 from tests.test_sync_integration import NOW, TODAY, tracker_for
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from roadmap_sync.classify import classify
-from roadmap_sync.model import BacklogItem, LabelChange, LabelPlan
-from roadmap_sync.plan import bot_labels, check_guard, owned_labels, plan_labels
-from roadmap_sync.roadmap import GuardSettings, Roadmap
+from roadmap_sync.core.classify import classify
+from roadmap_sync.core.model import BacklogItem, LabelChange, LabelPlan
+from roadmap_sync.core.plan import bot_labels, check_guard, owned_labels, plan_labels
+from roadmap_sync.core.roadmap import GuardSettings, Roadmap
 
 TODAY = dt.date(2026, 11, 1)
 

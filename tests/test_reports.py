@@ -22,16 +22,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from roadmap_sync.drift import Drift, compute_drift
-from roadmap_sync.history import ItemSnapshot, Snapshot
-from roadmap_sync.model import Finding, FindingKind, Verdict
+from roadmap_sync.core.drift import Drift, compute_drift
+from roadmap_sync.core.model import Finding, FindingKind, Verdict
+from roadmap_sync.core.records import ItemSnapshot, Snapshot
+from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.jql.parser import parse as parse_jql
 from roadmap_sync.reports import build_report
 from roadmap_sync.reports.html import render_html
 from roadmap_sync.reports.json_report import SCHEMA, render_json
 from roadmap_sync.reports.markdown import render_markdown
 from roadmap_sync.reports.model import LIST_CAP, Link, Report, jql_value
-from roadmap_sync.roadmap import Roadmap
-from roadmap_sync.sandbox.jql_parse import parse as parse_jql
 from tests.conftest import REPO, require
 
 A, OOS, ORPHAN, IGNORED = Verdict.ALIGNED, Verdict.OUT_OF_SCOPE, Verdict.ORPHAN, Verdict.IGNORED

@@ -9,7 +9,7 @@ import pytest
 import requests
 from jira import JIRAError
 
-from roadmap_sync.trackers.retry import RetryDecider, RetryPolicy, retry_after_seconds
+from roadmap_sync.runtime.retry import RetryDecider, RetryPolicy, retry_after_seconds
 
 
 def jira_error(status: int, headers: dict[str, str] | None = None) -> JIRAError:

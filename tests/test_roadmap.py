@@ -10,15 +10,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from roadmap_sync.roadmap import (
-    GuardSettings,
-    Roadmap,
-    RoadmapError,
-    load_roadmap,
-    load_roadmaps,
-    timeframe_end,
-)
-from roadmap_sync.roadmap_errors import ConfigProblem
+from roadmap_sync.core.roadmap import GuardSettings, Roadmap, RoadmapError, timeframe_end
+from roadmap_sync.core.roadmap.errors import ConfigProblem
+from roadmap_sync.engine.roadmap_files import load_roadmap, load_roadmaps
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from roadmap_sync.sandbox.jql_ast import (
+from roadmap_sync.jql.ast import (
     And,
     Clause,
     Empty,
@@ -25,9 +25,10 @@ from roadmap_sync.sandbox.jql_ast import (
     SortKey,
     ValueList,
 )
-from roadmap_sync.sandbox.jql_dates import evaluate_function, parse_date_value
-from roadmap_sync.sandbox.jql_eval import JqlContext, compile_query
-from roadmap_sync.sandbox.jql_parse import JqlError, parse
+from roadmap_sync.jql.parser import JqlError, parse
+from roadmap_sync.sandbox.jql.context import JqlContext
+from roadmap_sync.sandbox.jql.dates import evaluate_function, parse_date_value
+from roadmap_sync.sandbox.jql.eval import compile_query
 
 NOW = datetime(2026, 11, 25, 12, 34, 56, tzinfo=UTC)  # a Wednesday
 EPIC_LINK = "customfield_10101"

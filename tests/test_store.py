@@ -14,10 +14,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from roadmap_sync.history import AuditRow, ItemSnapshot, RunRecord, Snapshot
-from roadmap_sync.model import Finding, FindingKind, Verdict
-from roadmap_sync.store import NotFoundError, StateStore, StoreError, migration_config
-from roadmap_sync.store_tables import metadata
+from roadmap_sync.core.model import Finding, FindingKind, Verdict
+from roadmap_sync.core.records import AuditRow, ItemSnapshot, RunRecord, Snapshot
+from roadmap_sync.state.store import NotFoundError, StateStore, StoreError, migration_config
+from roadmap_sync.state.tables import metadata
 from tests.pg import pg_database_url, pg_server_url  # noqa: F401  (fixtures, used by name)
 
 T0 = dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC)

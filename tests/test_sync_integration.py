@@ -12,12 +12,12 @@ import pytest
 import requests
 
 from roadmap_sync.cli import main
-from roadmap_sync.model import FindingKind, Verdict, WarningKind
-from roadmap_sync.roadmap import load_roadmap
+from roadmap_sync.core.model import FindingKind, Verdict, WarningKind
+from roadmap_sync.engine.roadmap_files import load_roadmap
+from roadmap_sync.engine.sync import apply_plan, make_plan
+from roadmap_sync.runtime.retry import RetryPolicy
 from roadmap_sync.sandbox.server import SandboxServer
-from roadmap_sync.sync import apply_plan, make_plan
-from roadmap_sync.trackers.jira import JiraTracker
-from roadmap_sync.trackers.retry import RetryPolicy
+from roadmap_sync.trackers.jira.tracker import JiraTracker
 from tests.conftest import REPO, site_data
 
 EXAMPLE = REPO / "config" / "roadmap.example.yaml"

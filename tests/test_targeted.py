@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from roadmap_sync.roadmap import load_roadmap
+from roadmap_sync.engine.roadmap_files import load_roadmap
+from roadmap_sync.engine.sync import apply_plan, make_plan
+from roadmap_sync.engine.targeted import targeted_plan
 from roadmap_sync.sandbox.catalog import EPIC_LINK_FIELD as EPIC_LINK
 from roadmap_sync.sandbox.server import SandboxServer
-from roadmap_sync.sync import apply_plan, make_plan
-from roadmap_sync.targeted import targeted_plan
 from tests.conftest import REPO, site_data
 from tests.test_sync_integration import NOW, TODAY, tracker_for
 

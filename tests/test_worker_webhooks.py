@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from roadmap_sync.history import AuditRow
-from roadmap_sync.revert import inverse_changes
+from roadmap_sync.core.records import AuditRow
+from roadmap_sync.core.revert import inverse_changes
 from roadmap_sync.worker.webhooks import Debouncer, parse_event, verify
 
 

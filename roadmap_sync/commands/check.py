@@ -13,11 +13,8 @@ from roadmap_sync.commands.context import (
     add_config_argument,
     keys_preview,
 )
-from roadmap_sync.roadmap import Roadmap
-from roadmap_sync.trackers.base import TrackerError
-from roadmap_sync.trackers.jira import JiraTracker
-
-NEEDED_PERMISSIONS = ("BROWSE_PROJECTS", "EDIT_ISSUES")
+from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.trackers.base import Tracker, TrackerError
 
 
 @dataclass(frozen=True)
@@ -28,8 +25,8 @@ class Problem:
     fix: str
 
 
-def roadmap_problems(roadmap: Roadmap, tracker: JiraTracker) -> list[Problem]:
-    """Projects, permissions, versions and epics that the roadmap needs from Jira."""
+def roadmap_problems(roadmap: Roadmap, tracker: Tracker) -> list[Problem]:
+    """Projects, permissions, versions and epics that the roadmap needs from the tracker."""
     problems: list[Problem] = []
     visible: list[str] = []
     for project in roadmap.tracker.projects:
@@ -42,15 +39,13 @@ def roadmap_problems(roadmap: Roadmap, tracker: JiraTracker) -> list[Problem]:
             )
             continue
         visible.append(project)
-        for permission in tracker.permissions(project, NEEDED_PERMISSIONS):
-            if not permission.granted:
-                problems.append(
-                    Problem(
-                        f"the account lacks {permission.key} in {project}",
-                        f"grant {permission.key} to the bot's account in {project}'s "
-                        "permission scheme",
-                    )
+        for permission in tracker.missing_permissions(project):
+            problems.append(
+                Problem(
+                    f"the account lacks {permission} in {project}",
+                    f"grant {permission} to the bot's account in {project}'s permission scheme",
                 )
+            )
     versions = {name for project in visible for name in tracker.version_names(project)}
     for release in roadmap.releases:
         for name in release.fix_versions:
@@ -83,7 +78,8 @@ def check(ctx: CommandContext, args: argparse.Namespace) -> int:
     tracker = ctx.tracker()
     site = tracker.site
     ctx.out.print(
-        f"[green]ok[/green] Jira {site.deployment} {site.version} at {site.base_url}: authenticated"
+        f"[green]ok[/green] {site.tracker} {site.flavor} {site.version} at {site.base_url}: "
+        "authenticated"
     )
     problems: list[Problem] = []
     for roadmap in roadmaps:

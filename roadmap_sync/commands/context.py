@@ -13,13 +13,16 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from rich.console import Console
 
-from roadmap_sync.redact import Redactor
-from roadmap_sync.roadmap import Roadmap, load_roadmaps
-from roadmap_sync.roadmap_errors import RoadmapError
-from roadmap_sync.settings import Settings, load_delivery
-from roadmap_sync.trackers.base import TrackerError
-from roadmap_sync.trackers.jira import JiraTracker
-from roadmap_sync.trackers.retry import RetryPolicy
+from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.core.roadmap.errors import RoadmapError
+from roadmap_sync.engine.roadmap_files import load_roadmaps
+from roadmap_sync.reports.delivery.settings import load_delivery
+from roadmap_sync.runtime.redact import Redactor
+from roadmap_sync.runtime.retry import RetryPolicy
+from roadmap_sync.runtime.settings import Settings
+from roadmap_sync.trackers import registry
+from roadmap_sync.trackers.base import Tracker, TrackerError
+from roadmap_sync.trackers.registry_types import ConnectOptions
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -81,25 +84,26 @@ class CommandContext:
         *,
         on_wait: Callable[[float], None] | None = None,
         on_response: Callable[[int], None] | None = None,
-    ) -> JiraTracker:
-        """Connect to Jira as configured (hooks feed the worker's metrics)."""
+    ) -> Tracker:
+        """Connect to the tracker as configured (hooks feed the worker's metrics)."""
         settings = self.settings
         if not settings.jira_url:
             raise CommandError("ROADMAP_SYNC_JIRA_URL is not set", EXIT_USAGE)
         if settings.jira_token is None:
             raise CommandError("ROADMAP_SYNC_JIRA_TOKEN is not set", EXIT_USAGE)
         try:
-            return JiraTracker.connect(
-                settings.jira_url,
-                settings.jira_email,
-                settings.jira_token.get_secret_value(),
-                self.retry_policy(),
+            options = ConnectOptions(
+                url=settings.jira_url,
+                email=settings.jira_email,
+                token=settings.jira_token.get_secret_value(),
+                policy=self.retry_policy(),
                 timeout=settings.request_timeout,
                 concurrency=settings.jira_concurrency,
                 bulk_threshold=settings.bulk_threshold,
                 on_wait=on_wait,
                 on_response=on_response,
             )
+            return registry.connect(options)
         except TrackerError as error:
             raise CommandError(self.redactor.text(str(error)), EXIT_FAILED) from None
 

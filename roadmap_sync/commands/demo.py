@@ -23,16 +23,16 @@ from roadmap_sync.commands.context import (
     CommandError,
     add_config_argument,
 )
+from roadmap_sync.commands.plan_output import render_apply, render_table
 from roadmap_sync.commands.sync_commands import build_plan
-from roadmap_sync.plan_output import render_apply, render_table
-from roadmap_sync.reporting import build_report_for, publish
-from roadmap_sync.roadmap import Roadmap
-from roadmap_sync.runner import sync_and_record
+from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.publish import build_report_for, publish
+from roadmap_sync.engine.runner import sync_and_record
 from roadmap_sync.sandbox.catalog import FLAVORS
 from roadmap_sync.sandbox.command import load_site
 from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.sandbox.store import SiteData
-from roadmap_sync.store import StateStore
+from roadmap_sync.state.store import StateStore
 
 EXAMPLE_ROADMAP = Path("config") / "roadmap.example.yaml"
 # What people do to the backlog during a demo "week": (issue, Jira edit body).

@@ -16,15 +16,15 @@ from roadmap_sync.commands.context import (
     CommandError,
     add_config_argument,
 )
-from roadmap_sync.history import RunRecord
-from roadmap_sync.model import GuardDecision
-from roadmap_sync.plan_output import render_apply
-from roadmap_sync.recording import RunRecorder
-from roadmap_sync.revert import inverse_changes
-from roadmap_sync.roadmap import Roadmap
-from roadmap_sync.runner import utc_now
-from roadmap_sync.store import StateStore, StoreError
-from roadmap_sync.sync import ApplyReport
+from roadmap_sync.commands.plan_output import render_apply
+from roadmap_sync.core.model import GuardDecision
+from roadmap_sync.core.records import RunRecord
+from roadmap_sync.core.revert import inverse_changes
+from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.recorder import RunRecorder
+from roadmap_sync.engine.runner import utc_now
+from roadmap_sync.engine.sync import ApplyReport
+from roadmap_sync.state.store import StateStore, StoreError
 from roadmap_sync.trackers.base import TrackerError
 
 

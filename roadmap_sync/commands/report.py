@@ -16,8 +16,8 @@ from roadmap_sync.commands.context import (
     CommandError,
     add_config_argument,
 )
-from roadmap_sync.reporting import RENDERERS, ReportError, build_report_for, publish
-from roadmap_sync.store import StateStore
+from roadmap_sync.engine.publish import RENDERERS, ReportError, build_report_for, publish
+from roadmap_sync.state.store import StateStore
 
 
 def _since(value: str) -> dt.datetime:

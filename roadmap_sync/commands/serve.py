@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from roadmap_sync.commands.context import CommandContext, add_config_argument
-from roadmap_sync.store import StateStore
+from roadmap_sync.state.store import StateStore
 from roadmap_sync.worker.app import Worker
 
 
@@ -15,7 +15,7 @@ def serve(ctx: CommandContext, args: argparse.Namespace) -> int:
     roadmaps = ctx.roadmaps(args)
     store = StateStore.open(ctx.settings.resolved_state_url())
     try:
-        return Worker(ctx, roadmaps, store).run_until_signal()
+        return Worker(ctx.settings, ctx.redactor, ctx.tracker, roadmaps, store).run_until_signal()
     finally:
         store.close()
 

@@ -18,12 +18,12 @@ from roadmap_sync.commands.context import (
     CommandContext,
     CommandError,
 )
-from roadmap_sync.history import RunKind
-from roadmap_sync.plan_output import plan_document, render_apply, render_table
-from roadmap_sync.roadmap import Roadmap
-from roadmap_sync.runner import SyncResult, sync_and_record
-from roadmap_sync.store import StateStore
-from roadmap_sync.sync import SyncPlan, make_plan
+from roadmap_sync.commands.plan_output import plan_document, render_apply, render_table
+from roadmap_sync.core.records import RunKind
+from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.runner import SyncResult, sync_and_record
+from roadmap_sync.engine.sync import SyncPlan, make_plan
+from roadmap_sync.state.store import StateStore
 from roadmap_sync.trackers.base import Tracker, TrackerError
 
 

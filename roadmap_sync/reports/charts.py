@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from roadmap_sync.drift import TrendPoint
-from roadmap_sync.model import Verdict
+from roadmap_sync.core.drift import TrendPoint
+from roadmap_sync.core.model import Verdict
 from roadmap_sync.reports.fmt import percent
 from roadmap_sync.reports.model import VERDICT_TITLES, ReleaseSection
 

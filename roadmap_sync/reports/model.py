@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from roadmap_sync.drift import (
+from roadmap_sync.core.drift import (
     Change,
     Drift,
     Entry,
@@ -23,9 +23,9 @@ from roadmap_sync.drift import (
     TrendPoint,
     VerdictCounts,
 )
-from roadmap_sync.history import ItemSnapshot
-from roadmap_sync.model import Verdict
-from roadmap_sync.roadmap import Release, Roadmap
+from roadmap_sync.core.model import Verdict
+from roadmap_sync.core.records import ItemSnapshot
+from roadmap_sync.core.roadmap import Release, Roadmap
 
 __all__ = [
     "LIST_CAP",

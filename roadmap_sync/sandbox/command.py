@@ -7,7 +7,7 @@ import gc
 import sys
 from pathlib import Path
 
-from roadmap_sync.net import wait_for_signal
+from roadmap_sync.runtime.http import wait_for_signal
 from roadmap_sync.sandbox.catalog import FLAVORS
 from roadmap_sync.sandbox.server import DEFAULT_EMAIL, DEFAULT_TOKEN, SandboxServer
 from roadmap_sync.sandbox.store import SiteData

@@ -16,10 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from roadmap_sync.jql.parser import JqlError, parse
 from roadmap_sync.sandbox.catalog import EPIC_LINK_FIELD, STORY_POINTS_FIELD
 from roadmap_sync.sandbox.errors import ApiError
-from roadmap_sync.sandbox.jql_eval import JqlContext, compile_query
-from roadmap_sync.sandbox.jql_parse import JqlError, parse
+from roadmap_sync.sandbox.jql.context import JqlContext
+from roadmap_sync.sandbox.jql.eval import compile_query
 from roadmap_sync.sandbox.store import SiteStore
 
 SESSION_LIMIT = 32

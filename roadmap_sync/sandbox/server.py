@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from roadmap_sync.net import QuietHandler, QuietServer
+from roadmap_sync.runtime.http import QuietHandler, QuietServer
 from roadmap_sync.sandbox.app import Route, SandboxApp
 from roadmap_sync.sandbox.catalog import Flavor, default_accounts
 from roadmap_sync.sandbox.errors import ApiError

@@ -1,14 +1,20 @@
-"""The small interface the sync engine needs from an issue tracker, and its records."""
+"""The small, tracker-neutral interface the sync engine needs from an issue tracker.
+
+Everything here speaks in the core's values (``BacklogItem``, ``LabelChange``); an adapter
+(``trackers/jira/``) converts at its boundary, and the registry (``trackers/registry.py``) is
+the only place that knows which adapters exist.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
-from roadmap_sync.model import BacklogItem, LabelChange
+from roadmap_sync.core.model import BacklogItem, LabelChange, Scope
 
-Deployment = Literal["cloud", "datacenter"]
+__all__ = ["ApplyOutcome", "ProgressCallback", "Scope", "SiteInfo", "Tracker", "TrackerError"]
+
 ProgressCallback = Callable[[int], None]
 
 
@@ -20,11 +26,10 @@ class TrackerError(Exception):
 class SiteInfo:
     """What the bot learned about the tracker when it connected."""
 
-    deployment: Deployment
+    tracker: str  # the product, for people: "Jira"
+    flavor: str  # the adapter's own variant, e.g. "cloud" or "datacenter"
     base_url: str
     version: str
-    epic_link_field: str | None
-    story_points_field: str | None
 
 
 @dataclass(frozen=True)
@@ -40,21 +45,12 @@ class ApplyOutcome:
 
     @property
     def applied(self) -> LabelChange:
-        """What this outcome actually changed in Jira."""
+        """What this outcome actually changed in the tracker."""
         if self.partial is not None:
             return self.partial
         if self.ok:
             return self.change
         return LabelChange(self.change.key, (), (), self.change.before)
-
-
-@dataclass(frozen=True)
-class Permission:
-    """Whether the account holds one permission in one project."""
-
-    project: str
-    key: str
-    granted: bool
 
 
 class Tracker(Protocol):
@@ -66,15 +62,35 @@ class Tracker(Protocol):
     apply_batch_size: int
 
     def fetch_items(
-        self, projects: Sequence[str], extra_jql: str | None, progress: ProgressCallback | None
+        self, scope: Scope, progress: ProgressCallback | None = None
     ) -> Iterator[BacklogItem]:
-        """Every backlog item of the projects, one page at a time."""
+        """Every backlog item in the scope, one page at a time."""
+        ...
+
+    def fetch_keys(self, keys: Collection[str], scope: Scope | None = None) -> list[BacklogItem]:
+        """The items with these keys (inside the scope, if given); missing keys are skipped."""
+        ...
+
+    def fetch_children(self, parents: Sequence[BacklogItem], scope: Scope) -> list[BacklogItem]:
+        """The direct children (stories of epics, sub-tasks of stories) inside the scope."""
         ...
 
     def version_names(self, project: str) -> list[str]:
-        """Names of a project's versions."""
+        """Names of a project's versions (releases, fix versions)."""
         ...
 
     def apply(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:
         """Add and remove labels; never touch labels outside each change."""
+        ...
+
+    def project_exists(self, project: str) -> bool:
+        """Whether the account can see the project."""
+        ...
+
+    def missing_permissions(self, project: str) -> list[str]:
+        """The permissions the bot needs in the project (read, edit) that the account lacks."""
+        ...
+
+    def existing_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of these item keys exist and are visible."""
         ...

@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -13,16 +14,17 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from roadmap_sync.commands.context import CommandContext
-from roadmap_sync.history import RunRecord
-from roadmap_sync.net import wait_for_signal
-from roadmap_sync.plan import check_guard
-from roadmap_sync.recording import RunRecorder
-from roadmap_sync.roadmap import Roadmap
-from roadmap_sync.runner import sync_and_record, utc_now
-from roadmap_sync.store import StateStore
-from roadmap_sync.targeted import targeted_plan
-from roadmap_sync.trackers.jira import JiraTracker
+from roadmap_sync.core.plan import check_guard
+from roadmap_sync.core.records import RunRecord
+from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.recorder import RunRecorder
+from roadmap_sync.engine.runner import sync_and_record, utc_now
+from roadmap_sync.engine.targeted import targeted_plan
+from roadmap_sync.runtime.http import wait_for_signal
+from roadmap_sync.runtime.redact import Redactor
+from roadmap_sync.runtime.settings import Settings
+from roadmap_sync.state.store import StateStore
+from roadmap_sync.trackers.base import Tracker
 from roadmap_sync.worker.http import HttpResponse, make_server
 from roadmap_sync.worker.leader import Leadership
 from roadmap_sync.worker.metrics import WorkerMetrics
@@ -30,6 +32,19 @@ from roadmap_sync.worker.webhooks import Debouncer, parse_event, verify
 
 log = structlog.get_logger(__name__)
 SUCCESS = frozenset({"ok", "planned"})
+
+
+class TrackerFactory(Protocol):
+    """Connects to the configured tracker; the hooks feed the worker's metrics."""
+
+    def __call__(
+        self,
+        *,
+        on_wait: Callable[[float], None] | None = None,
+        on_response: Callable[[int], None] | None = None,
+    ) -> Tracker:
+        """A connected tracker (raises when it cannot connect)."""
+        ...
 
 
 def cron_trigger(expression: str, timezone: str) -> CronTrigger:
@@ -54,13 +69,16 @@ class Worker:
 
     def __init__(
         self,
-        ctx: CommandContext,
+        settings: Settings,
+        redactor: Redactor,
+        connect: TrackerFactory,
         roadmaps: Sequence[Roadmap],
         store: StateStore,
         clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
-        self.ctx = ctx
-        self.settings = ctx.settings
+        self.settings = settings
+        self.redactor = redactor
+        self.connect = connect
         self.roadmaps = list(roadmaps)
         self.store = store
         self.clock = clock
@@ -68,7 +86,7 @@ class Worker:
         self.leadership = Leadership(self.settings.resolved_state_url())
         self.stopping = threading.Event()
         self.started_at = clock()
-        self._tracker: JiraTracker | None = None
+        self._tracker: Tracker | None = None
         self._tracker_lock = threading.Lock()
         self._roadmap_locks = {r.product: threading.Lock() for r in self.roadmaps}
         self.scheduler = BackgroundScheduler(
@@ -137,11 +155,11 @@ class Worker:
         return 0
 
     # -- jobs ----------------------------------------------------------------------------------
-    def tracker(self) -> JiraTracker:
+    def tracker(self) -> Tracker:
         """A connected tracker, reconnecting after a failure."""
         with self._tracker_lock:
             if self._tracker is None:
-                self._tracker = self.ctx.tracker(
+                self._tracker = self.connect(
                     on_wait=self.metrics.on_wait, on_response=self.metrics.on_response
                 )
             return self._tracker
@@ -170,9 +188,7 @@ class Worker:
         except Exception as error:  # a failing job must never kill the worker
             self._forget_tracker()
             self.metrics.runs.labels(roadmap.product, "run", "failed").inc()
-            log.error(
-                "sync_failed", roadmap=roadmap.product, error=self.ctx.redactor.text(repr(error))
-            )
+            log.error("sync_failed", roadmap=roadmap.product, error=self.redactor.text(repr(error)))
             return
         self._observe(result.run, time.perf_counter() - started)
 
@@ -203,9 +219,7 @@ class Worker:
                     self._targeted(roadmap, mine)
             except Exception as error:  # the next full sync converges anyway
                 self._forget_tracker()
-                log.error(
-                    "resync_failed", keys=sorted(mine), error=self.ctx.redactor.text(repr(error))
-                )
+                log.error("resync_failed", keys=sorted(mine), error=self.redactor.text(repr(error)))
 
     def _targeted(self, roadmap: Roadmap, keys: set[str]) -> None:
         started = time.perf_counter()
@@ -227,7 +241,7 @@ class Worker:
 
     def report_job(self) -> None:
         """The weekly report, sent by the leader of each roadmap only."""
-        from roadmap_sync.reporting import weekly_report  # noqa: PLC0415 - jinja2 only when used
+        from roadmap_sync.engine.publish import weekly_report  # noqa: PLC0415 - jinja2 only when used
 
         for roadmap in self.roadmaps:
             if self.stopping.is_set() or not self.leadership.lead(f"roadmap:{roadmap.product}"):

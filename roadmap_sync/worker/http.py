@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import structlog
 
-from roadmap_sync.net import QuietHandler, QuietServer
+from roadmap_sync.runtime.http import QuietHandler, QuietServer
 
 log = structlog.get_logger(__name__)
 MAX_WEBHOOK_BYTES = 5 * 1024 * 1024  # Jira payloads are well under this

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from roadmap_sync.store import database_url
+from roadmap_sync.state.store import database_url
 
 log = structlog.get_logger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from roadmap_sync.model import Verdict
+from roadmap_sync.core.model import Verdict
 
 
 class WorkerMetrics:

@@ -1,0 +1,273 @@
+"""Trace every backlog item to a release goal, and find what the roadmap itself lacks.
+
+Pure: items and a roadmap in, a `Classification` out. An item's *planned* release comes from
+the nearest level of its ancestry (item, parent, grandparent, ...) that a roadmap feature
+claims; its *scheduled* release comes from its fixVersions. Comparing the two gives the verdict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from roadmap_sync.core.claims import Claim, Claims, Target, Tracer
+from roadmap_sync.core.gc_pause import gc_paused
+from roadmap_sync.core.model import (
+    BacklogItem,
+    Classification,
+    Finding,
+    FindingKind,
+    ItemTrace,
+    TraceWarning,
+    Verdict,
+    WarningKind,
+)
+from roadmap_sync.core.roadmap import Release, Roadmap
+
+__all__ = ["classify"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Schedule:
+    release: Release | None
+    reason: str
+    unmapped: tuple[str, ...] = ()
+
+
+def _schedule_of(
+    fix_versions: tuple[str, ...], by_version: Mapping[str, tuple[int, Release]]
+) -> _Schedule:
+    mapped = [(by_version[v], v) for v in fix_versions if v in by_version]
+    if mapped:
+        (_rank, release), version = min(mapped, key=lambda hit: hit[0][0])
+        return _Schedule(release, f"scheduled into {release.id} by fixVersion {version}")
+    if fix_versions:
+        versions = ", ".join(fix_versions)
+        return _Schedule(None, f"fixVersion {versions} belongs to no release", fix_versions)
+    return _Schedule(None, "no fixVersion")
+
+
+def _verdict(planned: Claim | None, scheduled: Release | None) -> tuple[Verdict, str]:
+    if planned is None:
+        if scheduled is None:
+            return Verdict.ORPHAN, "orphan: serves no release goal and is scheduled nowhere"
+        return Verdict.OUT_OF_SCOPE, (
+            f"out of scope: scheduled into {scheduled.id} but traces to no roadmap feature"
+        )
+    release = planned.target.release
+    if scheduled is None or scheduled.id == release.id:
+        return Verdict.ALIGNED, f"aligned with release {release.id}: {release.goal}"
+    return Verdict.OUT_OF_SCOPE, (
+        f"out of scope: scheduled into {scheduled.id} but planned for {release.id} "
+        f"(feature '{planned.target.feature.name}')"
+    )
+
+
+class _Classifier:
+    """Per-run look-up tables and caches; `trace` is called once per item."""
+
+    def __init__(self, items: Sequence[BacklogItem], roadmap: Roadmap, today: dt.date) -> None:
+        self.roadmap = roadmap
+        self.tracer = Tracer(items, Claims(roadmap))
+        self.by_version = {
+            version: (rank, release)
+            for rank, release in enumerate(roadmap.releases)
+            for version in release.fix_versions
+        }
+        upcoming = roadmap.upcoming_releases(today)
+        self.beyond_horizon = {
+            release.id: TraceWarning(
+                WarningKind.BEYOND_HORIZON,
+                f"story-level item planned for {release.id} ({release.when}), beyond the "
+                f"horizon of {roadmap.horizon} upcoming release(s)",
+            )
+            for release in upcoming[roadmap.horizon :]
+        }
+        self.story_level: dict[tuple[str, int], bool] = {}
+        self.done_statuses = frozenset(roadmap.tracker.done_statuses)
+        self.opt_out = roadmap.labels.opt_out
+        # Backlogs repeat a handful of fixVersion sets and claim/schedule pairs: compute each once.
+        self.schedules: dict[tuple[str, ...], _Schedule] = {}
+        self.verdicts: dict[tuple[Target | None, str | None], tuple[Verdict, str]] = {}
+
+    def _schedule_for(self, fix_versions: tuple[str, ...]) -> _Schedule:
+        schedule = self.schedules.get(fix_versions)
+        if schedule is None:
+            schedule = self.schedules[fix_versions] = _schedule_of(fix_versions, self.by_version)
+        return schedule
+
+    def _verdict(self, claim: Claim | None, scheduled: Release | None) -> tuple[Verdict, str]:
+        key = (claim.target if claim else None, scheduled.id if scheduled else None)
+        found = self.verdicts.get(key)
+        if found is None:
+            found = self.verdicts[key] = _verdict(claim, scheduled)
+        return found
+
+    def _planned_reason(self, item: BacklogItem, claim: Claim | None, chain: str) -> str:
+        if claim is not None:
+            return chain + claim.suffix
+        if item.key in self.tracer.cycles:
+            return f"{chain}: parent links loop at {self.tracer.cycles[item.key]}; no feature"
+        if item.parent_key is None:
+            return f"{chain} has no parent and no feature claims it"
+        return f"{chain}: no level is claimed by a roadmap feature"
+
+    def _schedule(self, item: BacklogItem) -> _Schedule:
+        own = self._schedule_for(item.fix_versions)
+        parent = self.tracer.index.get(item.parent_key) if item.parent_key else None
+        if item.fix_versions or item.hierarchy_level >= 0 or parent is None:
+            return own
+        # Jira sub-tasks rarely carry fixVersions; they ship with their parent.
+        inherited = self._schedule_for(parent.fix_versions)
+        if inherited.release is None:
+            return own
+        return _Schedule(inherited.release, f"{inherited.reason} of parent {parent.key}")
+
+    def _story_level(self, item: BacklogItem) -> bool:
+        kind = (item.issue_type, item.hierarchy_level)
+        found = self.story_level.get(kind)
+        if found is None:
+            found = self.story_level[kind] = self.roadmap.tracker.is_story_level(*kind)
+        return found
+
+    def _warnings(
+        self,
+        item: BacklogItem,
+        claim: Claim | None,
+        depth: int,
+        schedule: _Schedule,
+        done: bool,
+    ) -> tuple[TraceWarning, ...]:
+        # Warn only at the level that is ambiguous (depth 1), not at every descendant.
+        ambiguous = claim is not None and claim.rivals and depth == 1
+        if not ambiguous and (done or (not schedule.unmapped and claim is None)):
+            return ()  # the usual case, decided without building anything
+        warnings: list[TraceWarning] = []
+        if claim is not None and ambiguous:
+            release = claim.target.release.id
+            warnings.append(
+                TraceWarning(
+                    WarningKind.AMBIGUOUS_CLAIM,
+                    f"{item.key} is matched by features of releases {release} and "
+                    f"{', '.join(claim.rivals)}; taking the earliest, {release}",
+                )
+            )
+        if done:  # nobody needs to act on finished work
+            return tuple(warnings)
+        if schedule.unmapped:
+            warnings.append(TraceWarning(WarningKind.UNMAPPED_FIX_VERSION, schedule.reason))
+        if claim is not None and self._story_level(item):
+            beyond = self.beyond_horizon.get(claim.target.release.id)
+            if beyond is not None:
+                warnings.append(beyond)
+        return tuple(warnings)
+
+    def trace(self, item: BacklogItem) -> tuple[ItemTrace, Claim | None]:
+        """One item's trace, and the claim it falls under (for coverage findings)."""
+        claim, chain, depth, _top = self.tracer.resolve(item.key)
+        schedule = self._schedule(item)
+        done = item.status_category == "done" or item.status in self.done_statuses
+        if self.opt_out in item.labels:
+            verdict = Verdict.IGNORED
+            why = f"ignored: carries the opt-out label {self.opt_out}"
+            warnings: tuple[TraceWarning, ...] = ()
+        else:
+            verdict, why = self._verdict(claim, schedule.release)
+            warnings = self._warnings(item, claim, depth, schedule, done)
+        reasons: tuple[str, ...] = (self._planned_reason(item, claim, chain), schedule.reason, why)
+        flagged = False
+        if verdict is Verdict.ORPHAN or verdict is Verdict.OUT_OF_SCOPE:
+            flagged = not done
+            if done:
+                state = item.status or item.status_category
+                reasons = (*reasons, f"not flagged: status {state} is done")
+        trace = ItemTrace(
+            item.key,
+            verdict,
+            claim.target.release.id if claim else None,
+            schedule.release.id if schedule.release else None,
+            claim.target.feature.name if claim else None,
+            done,
+            flagged,
+            reasons,
+            warnings,
+        )
+        return trace, claim
+
+
+def _feature_findings(
+    claims: Claims, covered: set[Target], index: Mapping[str, BacklogItem]
+) -> Iterator[Finding]:
+    for target in claims.targets:
+        release, feature = target.release, target.feature
+        if target not in covered:
+            yield Finding(
+                FindingKind.UNCOVERED_FEATURE,
+                release.id,
+                feature.name,
+                f"no backlog item delivers feature '{feature.name}' of release {release.id}",
+            )
+        for key in feature.epics:
+            if key not in index:
+                yield Finding(
+                    FindingKind.UNKNOWN_EPIC,
+                    release.id,
+                    key,
+                    f"epic {key} of feature '{feature.name}' is not among the backlog items "
+                    "(deleted, moved, or outside tracker.projects / jql?)",
+                )
+
+
+def _release_findings(
+    roadmap: Roadmap, today: dt.date, known: Collection[str], open_counts: Mapping[str, int]
+) -> Iterator[Finding]:
+    for release in roadmap.releases:
+        for version in release.fix_versions:
+            if version not in known:
+                yield Finding(
+                    FindingKind.UNKNOWN_VERSION,
+                    release.id,
+                    version,
+                    f"fixVersion {version!r} of release {release.id} does not exist in Jira",
+                )
+        remaining = open_counts[release.id]
+        if release.end_date < today and remaining:
+            yield Finding(
+                FindingKind.OVERDUE_RELEASE,
+                release.id,
+                release.id,
+                f"release {release.id} '{release.name}' was due {release.end_date.isoformat()} "
+                f"and {remaining} open item(s) are still planned or scheduled into it",
+            )
+
+
+def classify(
+    items: Sequence[BacklogItem],
+    roadmap: Roadmap,
+    *,
+    today: dt.date,
+    known_versions: Collection[str],
+) -> Classification:
+    """Trace every item to the roadmap and list the roadmap's own findings."""
+    classifier = _Classifier(items, roadmap, today)
+    traces: list[ItemTrace] = []
+    covered: set[Target] = set()
+    open_counts = dict.fromkeys((release.id for release in roadmap.releases), 0)
+    with gc_paused():
+        for item in items:
+            trace, claim = classifier.trace(item)
+            traces.append(trace)
+            if claim is not None:
+                covered.add(claim.target)
+            if not trace.done:
+                planned, scheduled = trace.planned_release, trace.scheduled_release
+                if planned is not None:
+                    open_counts[planned] += 1
+                if scheduled is not None and scheduled != planned:
+                    open_counts[scheduled] += 1
+    findings = [
+        *_release_findings(roadmap, today, frozenset(known_versions), open_counts),
+        *_feature_findings(classifier.tracer.claims, covered, classifier.tracer.index),
+    ]
+    return Classification(tuple(traces), tuple(findings))

@@ -1,0 +1,113 @@
+"""Turn verdicts into label changes, and decide whether a plan is safe to apply.
+
+The bot owns exactly the labels that start with the roadmap's prefix, except the opt-out
+label. It never adds or removes any other label, so a team's own labels survive every run,
+and a second run over an unchanged backlog plans nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+from roadmap_sync.core.gc_pause import gc_paused
+from roadmap_sync.core.model import (
+    BacklogItem,
+    Classification,
+    GuardDecision,
+    ItemTrace,
+    LabelChange,
+    LabelPlan,
+    Verdict,
+)
+from roadmap_sync.core.roadmap import GuardSettings, Roadmap
+
+__all__ = ["bot_labels", "check_guard", "desired_labels", "owned_labels", "plan_labels"]
+
+
+def owned_labels(labels: Iterable[str], roadmap: Roadmap) -> frozenset[str]:
+    """The subset of `labels` the bot owns (prefix, minus the opt-out label)."""
+    return frozenset(label for label in labels if roadmap.owns_label(label))
+
+
+def bot_labels(roadmap: Roadmap) -> frozenset[str]:
+    """Every label the bot may write for this roadmap: release labels and the two flags."""
+    releases = (roadmap.release_label(release) for release in roadmap.releases)
+    return frozenset((*releases, roadmap.labels.orphan, roadmap.labels.out_of_scope))
+
+
+def desired_labels(
+    trace: ItemTrace, release_labels: dict[str, str], roadmap: Roadmap
+) -> frozenset[str]:
+    """The bot labels an item should carry: its planned release's label, plus a flag if open."""
+    desired: set[str] = set()
+    if trace.planned_release is not None:
+        desired.add(release_labels[trace.planned_release])
+    if trace.flagged:  # never true for done items
+        if trace.verdict is Verdict.ORPHAN:
+            desired.add(roadmap.labels.orphan)
+        elif trace.verdict is Verdict.OUT_OF_SCOPE:
+            desired.add(roadmap.labels.out_of_scope)
+    return frozenset(desired)
+
+
+def plan_labels(
+    classification: Classification, items: Sequence[BacklogItem], roadmap: Roadmap
+) -> LabelPlan:
+    """The label changes that bring every non-ignored item's bot labels in line with its trace."""
+    release_labels = {release.id: roadmap.release_label(release) for release in roadmap.releases}
+    prefix, opt_out = roadmap.labels.prefix, roadmap.labels.opt_out
+    # Few distinct (release, verdict, flagged) combinations exist: build each label set once.
+    wanted: dict[tuple[str | None, Verdict, bool], frozenset[str]] = {}
+    changes: list[LabelChange] = []
+    with gc_paused():
+        for item in items:
+            trace = classification.get(item.key)
+            if trace is None:
+                raise ValueError(f"item {item.key} is not in the classification")
+            if trace.verdict is Verdict.IGNORED:
+                continue  # opted out: the bot neither adds nor removes anything
+            shape = (trace.planned_release, trace.verdict, trace.flagged)
+            desired = wanted.get(shape)
+            if desired is None:
+                desired = wanted[shape] = desired_labels(trace, release_labels, roadmap)
+            current = item.labels
+            add = [label for label in desired if label not in current]
+            remove = [
+                label
+                for label in current
+                if label.startswith(prefix) and label != opt_out and label not in desired
+            ]
+            if add or remove:
+                # dict.fromkeys: a label Jira returned twice is still removed once
+                removal = tuple(sorted(dict.fromkeys(remove)))
+                changes.append(LabelChange(item.key, tuple(sorted(add)), removal, current))
+    return LabelPlan(tuple(changes))
+
+
+def check_guard(
+    plan: LabelPlan, total_items: int, guard: GuardSettings, force: bool
+) -> GuardDecision:
+    """Refuse plans that change more issues than `guard` allows, unless forced."""
+    changed = plan.issues
+    # The epsilon keeps 0.29 * 100 (28.999999999999996 in floating point) at 29.
+    share_limit = math.floor(guard.max_share * total_items + 1e-9)
+    limit = min(guard.max_issues, share_limit)
+    numbers = (
+        f"{changed} of {total_items} issues would change labels; the guard allows at most "
+        f"{limit} (guard.max_issues {guard.max_issues}, guard.max_share {guard.max_share:g} "
+        f"of {total_items} = {share_limit})"
+    )
+    if changed <= limit:
+        return GuardDecision(True, numbers, changed, total_items, limit)
+    if force:
+        message = f"--force overrides the guard: {numbers}"
+        return GuardDecision(True, message, changed, total_items, limit, forced=True)
+    return GuardDecision(
+        False,
+        f"refusing to apply: {numbers}. Review the plan (a dry run lists every change), then "
+        "re-run with --force, or raise guard.max_issues / guard.max_share in the roadmap file",
+        changed,
+        total_items,
+        limit,
+    )

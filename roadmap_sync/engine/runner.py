@@ -1,0 +1,69 @@
+"""One recorded sync of one roadmap: plan, (confirm), apply in audited batches, snapshot.
+
+The commands (``apply``, ``run --once``, ``demo``) and the worker all go through
+``sync_and_record`` so that every write is audited the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from roadmap_sync.core.records import RunKind, RunRecord
+from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.recorder import Clock, RunRecorder
+from roadmap_sync.engine.sync import ApplyReport, SyncPlan, apply_plan, make_plan
+from roadmap_sync.state.store import StateStore
+from roadmap_sync.trackers.base import ProgressCallback, Tracker, TrackerError
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """A recorded run: its plan, what applying did (None if not applied), and the run row."""
+
+    plan: SyncPlan
+    report: ApplyReport | None
+    run: RunRecord
+
+
+def utc_now() -> dt.datetime:
+    """The wall clock in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def sync_and_record(
+    roadmap: Roadmap,
+    tracker: Tracker,
+    store: StateStore,
+    *,
+    kind: RunKind,
+    force: bool = False,
+    confirm: Callable[[SyncPlan], bool] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    progress: ProgressCallback | None = None,
+    clock: Clock = utc_now,
+    timezone: str = "UTC",
+) -> SyncResult:
+    """Plan and apply one roadmap, recording the run, its audit rows and its snapshot.
+
+    A ``TrackerError`` while reading marks the run failed and propagates.
+    """
+    recorder = RunRecorder(store, roadmap, kind, clock)
+    try:
+        # "Today" (overdue releases, the horizon) is the site's day, not UTC's.
+        today = clock().astimezone(ZoneInfo(timezone)).date()
+        plan = make_plan(roadmap, tracker, today=today, now=clock(), progress=progress)
+        report: ApplyReport | None = None
+        if plan.labels.changes and (confirm is None or confirm(plan)):
+            report = apply_plan(
+                plan, tracker, force=force, on_batch=recorder.audit, should_stop=should_stop
+            )
+    except BaseException as error:
+        # No run may stay "running" for ever; the audit rows written so far remain.
+        reason = str(error) if isinstance(error, TrackerError) else type(error).__name__
+        recorder.fail(reason)
+        raise
+    run = recorder.finish(plan, report)
+    return SyncResult(plan, report, run)

@@ -1,0 +1,142 @@
+"""One sync of one roadmap: read the backlog, classify, plan labels, then (maybe) apply.
+
+Compute everything, then write, in a separate pass: ``make_plan`` returns a value that can be
+printed, stored and diffed; ``apply_plan`` writes it after the blast-radius guard agrees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from roadmap_sync.core.classify import classify
+from roadmap_sync.core.gc_pause import gc_paused
+from roadmap_sync.core.model import BacklogItem, Classification, GuardDecision, LabelPlan
+from roadmap_sync.core.plan import check_guard, plan_labels
+from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.trackers.base import ApplyOutcome, SiteInfo, Tracker
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """Everything one read of the backlog concluded, before any write."""
+
+    roadmap: Roadmap
+    site: SiteInfo
+    items: tuple[BacklogItem, ...]
+    classification: Classification
+    labels: LabelPlan
+    known_versions: frozenset[str]
+    generated_at: dt.datetime
+    read_seconds: float
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    """What applying a plan did."""
+
+    guard: GuardDecision
+    outcomes: tuple[ApplyOutcome, ...] = field(default=())
+    seconds: float = 0.0
+    stopped: bool = False
+
+    @property
+    def applied(self) -> bool:
+        """Whether writes were attempted at all."""
+        return self.guard.allowed
+
+    @property
+    def failed(self) -> tuple[ApplyOutcome, ...]:
+        """The changes that did not make it into Jira."""
+        return tuple(outcome for outcome in self.outcomes if not outcome.ok)
+
+
+def make_plan(
+    roadmap: Roadmap,
+    tracker: Tracker,
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    progress: Callable[[int], None] | None = None,
+) -> SyncPlan:
+    """Read every item in the roadmap's scope and decide the label changes."""
+    started = time.perf_counter()
+    config = roadmap.tracker
+    # Decoded pages and items pile up by the hundred thousand and form no cycles: full
+    # collections re-scanning them cost more than converting them (measured in bench/).
+    with gc_paused():
+        items = tuple(tracker.fetch_items(config.scope, progress))
+    known_versions = frozenset(
+        name for project in config.projects for name in tracker.version_names(project)
+    )
+    read_seconds = time.perf_counter() - started
+    classification = classify(items, roadmap, today=today, known_versions=known_versions)
+    labels = plan_labels(classification, items, roadmap)
+    log.info(
+        "plan_ready",
+        roadmap=roadmap.product,
+        items=len(items),
+        changes=labels.issues,
+        read_seconds=round(read_seconds, 3),
+    )
+    return SyncPlan(
+        roadmap, tracker.site, items, classification, labels, known_versions, now, read_seconds
+    )
+
+
+OutcomeSink = Callable[[Sequence[ApplyOutcome]], None]
+
+
+def apply_plan(
+    plan: SyncPlan,
+    tracker: Tracker,
+    *,
+    force: bool = False,
+    on_batch: OutcomeSink | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    batch_size: int | None = None,
+) -> ApplyReport:
+    """Write the plan's label changes unless the guard refuses them.
+
+    Changes go out in batches; ``on_batch`` records each batch's outcomes (the audit trail)
+    before the next starts, and ``should_stop`` lets a shutdown abandon the remaining batches
+    cleanly, so what was written and what was recorded never disagree by more than one batch.
+    """
+    decision = check_guard(plan.labels, len(plan.items), plan.roadmap.guard, force)
+    if not decision.allowed:
+        log.warning("guard_refused", roadmap=plan.roadmap.product, reason=decision.message)
+        return ApplyReport(decision)
+    started = time.perf_counter()
+    outcomes: list[ApplyOutcome] = []
+    changes = plan.labels.changes
+    batch_size = batch_size or tracker.apply_batch_size
+    stopped = False
+    for start in range(0, len(changes), batch_size):
+        if should_stop is not None and should_stop():
+            stopped = True
+            log.warning(
+                "apply_abandoned", roadmap=plan.roadmap.product, remaining=len(changes) - start
+            )
+            break
+        batch = tuple(tracker.apply(changes[start : start + batch_size]))
+        if on_batch is not None:
+            on_batch(batch)
+        outcomes.extend(batch)
+    seconds = time.perf_counter() - started
+    failed = sum(1 for outcome in outcomes if not outcome.ok)
+    log.info(
+        "labels_applied",
+        roadmap=plan.roadmap.product,
+        issues=len(outcomes) - failed,
+        failed=failed,
+        labels_added=plan.labels.labels_added,
+        labels_removed=plan.labels.labels_removed,
+        seconds=round(seconds, 3),
+    )
+    return ApplyReport(decision, tuple(outcomes), seconds, stopped)

@@ -1,0 +1,52 @@
+"""Logging setup, called once by the entry point: JSON lines off a terminal, pretty on one."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, TextIO
+
+import structlog
+
+from roadmap_sync.runtime.redact import Redactor
+
+
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the time of writing, not at configuration.
+
+    The entry point may run many times in one process (tests, the demo) while stderr is
+    swapped underneath; a logger bound to an old stream would write to a closed file.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def configure_logging(
+    level: str = "info", stream: TextIO | None = None, redactor: Redactor | None = None
+) -> None:
+    """Route structlog (and stdlib logging) to ``stream`` (stderr by default)."""
+    out: Any = stream or _CurrentStderr()
+    on_terminal = (stream or sys.stderr).isatty()
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=True)
+        if on_terminal
+        else structlog.processors.JSONRenderer()
+    )
+    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redactor or Redactor(),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(out),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=max(numeric, logging.WARNING), format="%(message)s")

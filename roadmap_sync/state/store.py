@@ -1,0 +1,512 @@
+"""The state store: runs, their snapshots, the audit of every label change, reports, deliveries.
+
+An SQLite file by default, PostgreSQL (psycopg 3) by URL. Opening a store migrates its schema to
+the newest Alembic revision, so an upgrade of the container upgrades the database. Every write
+method is one transaction; the store is safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, TypeVar
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.util import CommandError
+from sqlalchemy.engine import URL, Connection, Engine, Row
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from roadmap_sync.core.model import Finding
+from roadmap_sync.core.records import (
+    AuditRow,
+    ItemSnapshot,
+    RunKind,
+    RunOutcome,
+    RunRecord,
+    Snapshot,
+)
+from roadmap_sync.state import tables as t
+
+__all__ = ["MIGRATIONS", "NotFoundError", "StateStore", "StoreError", "migration_config"]
+
+MIGRATIONS: Final = Path(__file__).resolve().with_name("migrations")
+
+# Rows per executemany: bounds the parameter lists held in memory for a 100k-item snapshot
+# without costing round trips (one transaction either way).
+_CHUNK: Final = 5_000
+# How long an SQLite writer waits for another thread's or process's write lock.
+_SQLITE_BUSY_SECONDS: Final = 30.0
+# pg_advisory_xact_lock key that serialises migrations of one database ("rsync" in ASCII).
+WAL_ATTEMPTS = 40  # about 40 s of waiting in all
+_PG_MIGRATION_LOCK: Final = 0x7273796E63
+
+_T = TypeVar("_T")
+
+
+class StoreError(Exception):
+    """The state store could not be opened, read or written."""
+
+
+class NotFoundError(StoreError, LookupError):
+    """A run or report with that id does not exist."""
+
+
+def migration_config(connection: Connection | None = None) -> Config:
+    """An Alembic Config for the packaged migrations, with no alembic.ini."""
+    config = Config()
+    # ConfigParser interpolates '%': a path containing one would otherwise break the lookup.
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    # Without it Alembic warns about legacy path splitting; we have a single path anyway.
+    config.set_main_option("path_separator", "os")
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+class StateStore:
+    """Runs, snapshots, audit, reports and deliveries in one SQL database."""
+
+    def __init__(self, url: str) -> None:
+        """Connect to ``url`` (creating an SQLite file's directory) and migrate to head."""
+        parsed = _parse_url(url)
+        # The only form of the URL that may reach a message: the password masked.
+        self._label = parsed.render_as_string(hide_password=True)
+        try:
+            _ensure_sqlite_dir(parsed)
+            self._engine = _create_engine(parsed)
+        except (OSError, ImportError, SQLAlchemyError) as exc:  # unwritable dir, missing driver
+            raise StoreError(f"cannot open state store {self._label}: {exc}") from None
+        try:
+            _migrate(self._engine)
+        except (SQLAlchemyError, CommandError) as exc:
+            self._engine.dispose()
+            raise StoreError(f"cannot open state store {self._label}: {_reason(exc)}") from exc
+
+    @classmethod
+    def open(cls, url: str) -> StateStore:
+        """Open (and migrate) the store at ``url``."""
+        return cls(url)
+
+    def __repr__(self) -> str:
+        return f"StateStore({self._label!r})"
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    def ping(self) -> bool:
+        """Readiness: True when the database answers ``SELECT 1``."""
+        try:
+            with self._engine.connect() as conn:
+                return bool(conn.execute(sa.text("SELECT 1")).scalar_one() == 1)
+        except SQLAlchemyError:
+            return False
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        roadmap: str,
+        kind: RunKind,
+        config_hash: str,
+        started_at: dt.datetime,
+        reverts_run: int | None = None,
+    ) -> int:
+        """Record a run as running and return its id."""
+        t.run_kind(kind)
+        values = {
+            "roadmap": roadmap,
+            "kind": kind,
+            "config_hash": config_hash,
+            "started_at": _aware(started_at),
+            "finished_at": None,
+            "outcome": "running",
+            "counts": {},
+            "alignment": None,
+            "reverts_run": reverts_run,
+        }
+        with self._write("start run") as conn:
+            return _new_id(conn.execute(t.runs.insert().values(values)))
+
+    def finish_run(
+        self,
+        run_id: int,
+        outcome: RunOutcome,
+        counts: Mapping[str, int],
+        finished_at: dt.datetime,
+        alignment: float | None,
+    ) -> None:
+        """Record how a run ended."""
+        if t.run_outcome(outcome) == "running":
+            raise ValueError("a finished run needs a final outcome, not 'running'")
+        update = (
+            t.runs.update()
+            .where(t.runs.c.id == run_id)
+            .values(
+                outcome=outcome,
+                counts={str(name): int(n) for name, n in counts.items()},
+                finished_at=_aware(finished_at),
+                alignment=alignment,
+            )
+        )
+        with self._write(f"finish run {run_id}") as conn:
+            if conn.execute(update).rowcount == 0:
+                raise NotFoundError(f"no run {run_id}")
+
+    def run(self, run_id: int) -> RunRecord:
+        """The run with this id (NotFoundError if there is none)."""
+        with self._read(f"read run {run_id}") as conn:
+            row = conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no run {run_id}")
+        return t.run_from_row(row)
+
+    def runs(self, roadmap: str | None = None, limit: int = 20) -> list[RunRecord]:
+        """The newest ``limit`` runs, newest first, of one roadmap or of all."""
+        if limit <= 0:
+            return []
+        query = (
+            sa.select(t.runs).order_by(t.runs.c.started_at.desc(), t.runs.c.id.desc()).limit(limit)
+        )
+        if roadmap is not None:
+            query = query.where(t.runs.c.roadmap == roadmap)
+        with self._read("list runs") as conn:
+            return [t.run_from_row(row) for row in conn.execute(query)]
+
+    def alignment_history(
+        self, roadmap: str, since: dt.datetime | None = None
+    ) -> list[tuple[dt.datetime, float]]:
+        """(finished_at, alignment) of the roadmap's finished runs that have one, oldest first."""
+        query = (
+            sa.select(t.runs.c.finished_at, t.runs.c.alignment)
+            .where(
+                t.runs.c.roadmap == roadmap,
+                t.runs.c.outcome != "running",
+                t.runs.c.finished_at.is_not(None),
+                t.runs.c.alignment.is_not(None),
+            )
+            .order_by(t.runs.c.finished_at, t.runs.c.id)
+        )
+        if since is not None:
+            query = query.where(t.runs.c.finished_at >= _aware(since))
+        with self._read("read alignment history") as conn:
+            return [(row.finished_at, float(row.alignment)) for row in conn.execute(query)]
+
+    # -- snapshots ------------------------------------------------------------------------------
+
+    def record_snapshot(
+        self, run_id: int, items: Sequence[ItemSnapshot], findings: Sequence[Finding]
+    ) -> None:
+        """Store every item's trace and the roadmap findings of a run (once per run)."""
+        marker = t.snapshots.insert().values(
+            run_id=run_id, item_count=len(items), finding_count=len(findings)
+        )
+        item_rows = (t.item_values(run_id, n, item) for n, item in enumerate(items))
+        with self._write(f"record snapshot of run {run_id}") as conn:
+            conn.execute(marker)
+            for chunk in _chunked(item_rows, _CHUNK):
+                conn.execute(t.item_snapshots.insert(), chunk)
+            if findings:
+                conn.execute(
+                    t.findings.insert(),
+                    [t.finding_values(run_id, n, finding) for n, finding in enumerate(findings)],
+                )
+
+    def snapshot(self, run_id: int) -> Snapshot | None:
+        """The snapshot a run recorded, or None."""
+        query = sa.select(t.runs).join(t.snapshots, t.snapshots.c.run_id == t.runs.c.id)
+        with self._read(f"read snapshot of run {run_id}") as conn:
+            row = conn.execute(query.where(t.runs.c.id == run_id)).one_or_none()
+            return None if row is None else _load_snapshot(conn, row)
+
+    def latest_snapshot(
+        self,
+        roadmap: str,
+        *,
+        before: dt.datetime | None = None,
+        exclude_run: int | None = None,
+    ) -> Snapshot | None:
+        """The newest finished plan/apply/run snapshot of a roadmap, started before ``before``."""
+        query = (
+            sa.select(t.runs)
+            .join(t.snapshots, t.snapshots.c.run_id == t.runs.c.id)
+            .where(
+                t.runs.c.roadmap == roadmap,
+                t.runs.c.kind.in_(t.SNAPSHOT_KINDS),
+                t.runs.c.outcome != "running",
+            )
+            .order_by(t.runs.c.started_at.desc(), t.runs.c.id.desc())
+            .limit(1)
+        )
+        if before is not None:
+            query = query.where(t.runs.c.started_at < _aware(before))
+        if exclude_run is not None:
+            query = query.where(t.runs.c.id != exclude_run)
+        with self._read(f"read latest snapshot of {roadmap}") as conn:
+            row = conn.execute(query).one_or_none()
+            return None if row is None else _load_snapshot(conn, row)
+
+    # -- audit ------------------------------------------------------------------------------------
+
+    def record_audit(self, rows: Sequence[AuditRow], *, at: dt.datetime | None = None) -> None:
+        """Record attempted label changes, stamped ``at`` (default: now, UTC)."""
+        if not rows:
+            return
+        stamp = _aware(at) if at is not None else dt.datetime.now(dt.UTC)
+        values = [t.audit_values(row, stamp) for row in rows]
+        with self._write("record audit") as conn:
+            for chunk in _chunked(values, _CHUNK):
+                conn.execute(t.audit.insert(), chunk)
+
+    def audit(self, run_id: int) -> list[AuditRow]:
+        """A run's audit rows in the order they were recorded."""
+        query = sa.select(t.audit).where(t.audit.c.run_id == run_id).order_by(t.audit.c.id)
+        with self._read(f"read audit of run {run_id}") as conn:
+            return [t.audit_from_row(row) for row in conn.execute(query)]
+
+    # -- reports ----------------------------------------------------------------------------------
+
+    def save_report(
+        self, run_id: int | None, roadmap: str, fmt: str, content: str, created_at: dt.datetime
+    ) -> int:
+        """Store a rendered report and return its id."""
+        insert = t.reports.insert().values(
+            run_id=run_id,
+            roadmap=roadmap,
+            format=fmt,
+            content=content,
+            created_at=_aware(created_at),
+        )
+        with self._write("save report") as conn:
+            return _new_id(conn.execute(insert))
+
+    def report(self, report_id: int) -> tuple[str, str, str]:
+        """(roadmap, format, content) of a report (NotFoundError if there is none)."""
+        query = sa.select(t.reports.c.roadmap, t.reports.c.format, t.reports.c.content).where(
+            t.reports.c.id == report_id
+        )
+        with self._read(f"read report {report_id}") as conn:
+            row = conn.execute(query).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no report {report_id}")
+        return (row.roadmap, row.format, row.content)
+
+    def latest_report(self, roadmap: str | None, fmt: str) -> tuple[int, str] | None:
+        """(id, content) of the newest report in ``fmt``, of one roadmap or of any."""
+        query = (
+            sa.select(t.reports.c.id, t.reports.c.content)
+            .where(t.reports.c.format == fmt)
+            .order_by(t.reports.c.created_at.desc(), t.reports.c.id.desc())
+            .limit(1)
+        )
+        if roadmap is not None:
+            query = query.where(t.reports.c.roadmap == roadmap)
+        with self._read("read latest report") as conn:
+            row = conn.execute(query).one_or_none()
+        return None if row is None else (row.id, row.content)
+
+    def latest_report_at(self, roadmap: str, fmt: str) -> dt.datetime | None:
+        """When the newest report of a roadmap in ``fmt`` was saved (None: never)."""
+        query = sa.select(sa.func.max(t.reports.c.created_at)).where(
+            t.reports.c.roadmap == roadmap, t.reports.c.format == fmt
+        )
+        with self._read("read latest report time") as conn:
+            moment = conn.execute(query).scalar_one_or_none()
+        return None if moment is None else _aware(moment)
+
+    def record_delivery(
+        self, report_id: int, channel: str, ok: bool, detail: str | None, at: dt.datetime
+    ) -> None:
+        """Record one attempt to deliver a report over a channel."""
+        insert = t.deliveries.insert().values(
+            report_id=report_id, channel=channel, ok=ok, detail=detail, at=_aware(at)
+        )
+        with self._write(f"record delivery of report {report_id}") as conn:
+            conn.execute(insert)
+
+    def deliveries(self, report_id: int) -> list[tuple[str, bool, str | None]]:
+        """(channel, ok, detail) of a report's delivery attempts, oldest first."""
+        query = (
+            sa.select(t.deliveries.c.channel, t.deliveries.c.ok, t.deliveries.c.detail)
+            .where(t.deliveries.c.report_id == report_id)
+            .order_by(t.deliveries.c.at, t.deliveries.c.id)
+        )
+        with self._read(f"read deliveries of report {report_id}") as conn:
+            return [(row.channel, bool(row.ok), row.detail) for row in conn.execute(query)]
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self, what: str) -> Iterator[Connection]:
+        """One transaction; database errors become StoreError and nothing is kept."""
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{what} failed: {_reason(exc)}") from exc
+
+    @contextmanager
+    def _read(self, what: str) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{what} failed: {_reason(exc)}") from exc
+
+
+# -- engine and migrations --------------------------------------------------------------------
+
+
+def database_url(url: str) -> URL:
+    """A state store URL as the store connects to it (shared with the worker's locks)."""
+    return _parse_url(url)
+
+
+def _parse_url(url: str) -> URL:
+    try:
+        parsed = sa.make_url(url)
+    except ArgumentError:
+        # The message would echo the URL, password included.
+        raise StoreError("state store URL is not a valid SQLAlchemy URL") from None
+    # SQLAlchemy 2.0 maps a bare postgresql:// to psycopg2, which we do not ship.
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _ensure_sqlite_dir(url: URL) -> None:
+    database = url.database or ""
+    # In-memory databases and file: URIs name no plain path whose directory we could create.
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return
+    if not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _create_engine(url: URL) -> Engine:
+    if url.get_backend_name() != "sqlite":
+        # Connections die behind load balancers and failovers; test each one before use.
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = sa.create_engine(
+        url,
+        # The worker's threads share the pool; each connection is used by one at a time.
+        connect_args={"check_same_thread": False, "timeout": _SQLITE_BUSY_SECONDS},
+    )
+    sa.event.listen(engine, "connect", _sqlite_on_connect)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL lets readers (reports, health checks) run while a run writes its snapshot.
+        _switch_to_wal(cursor)
+        # Durable at each checkpoint rather than each commit: safe with WAL, much faster.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        # SQLite ignores foreign keys unless asked, per connection.
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting out other connections doing the same.
+
+    Switching a new database file to WAL takes an exclusive lock and SQLite does not apply the
+    busy timeout to it, so several processes opening a fresh file at once see "database is
+    locked" immediately; a short retry lets the first one finish.
+    """
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def _migrate(engine: Engine) -> None:
+    """Upgrade the schema to head in one transaction, one migrator at a time."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            # pysqlite would autocommit each DDL statement; an explicit IMMEDIATE transaction
+            # makes the migration atomic and makes a second process opening the file wait.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif conn.dialect.name == "postgresql":
+            # Two processes opening an empty database would both try to create the tables.
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
+        command.upgrade(migration_config(conn), "head")
+
+
+# -- reading a snapshot ----------------------------------------------------------------------
+
+
+def _load_snapshot(conn: Connection, run_row: Row[Any]) -> Snapshot:
+    run_id: int = run_row.id
+    item_query = (
+        sa.select(*t.ITEM_COLUMNS)
+        .where(t.item_snapshots.c.run_id == run_id)
+        .order_by(t.item_snapshots.c.position)
+    )
+    finding_query = (
+        sa.select(*t.FINDING_COLUMNS)
+        .where(t.findings.c.run_id == run_id)
+        .order_by(t.findings.c.position)
+    )
+    return Snapshot(
+        run_id=run_id,
+        roadmap=run_row.roadmap,
+        taken_at=run_row.started_at,
+        items=tuple(map(t.item_from_row, conn.execute(item_query))),
+        findings=tuple(map(t.finding_from_row, conn.execute(finding_query))),
+    )
+
+
+# -- small helpers ----------------------------------------------------------------------------
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # A naive time is ambiguous (local? UTC?) and would compare wrongly against stored UTC.
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"timestamp {value.isoformat()} has no time zone")
+    return value.astimezone(dt.UTC)
+
+
+def _new_id(result: sa.CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    if key is None or key[0] is None:
+        raise StoreError("the database returned no id for the new row")
+    return int(key[0])
+
+
+def _chunked(rows: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's own words, without SQLAlchemy's echo of the statement and its parameters."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return text or type(exc).__name__

@@ -1,0 +1,362 @@
+"""The state store's tables (SQLAlchemy Core) and how the project's records map onto rows.
+
+This is the schema the code reads and writes; ``migrations/versions`` create it, frozen per
+revision, and a test checks that the two agree. No I/O here: store.py runs the queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Final, cast, get_args
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect, Row
+
+from roadmap_sync.core.model import Finding, FindingKind, Verdict
+from roadmap_sync.core.records import AuditRow, ItemSnapshot, RunKind, RunOutcome, RunRecord
+
+# Deterministic constraint names, so later migrations can alter them by name (SQLite's batch
+# mode needs names to rebuild a table).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(sa.TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC and always returned timezone-aware (UTC)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the state store needs timezone-aware timestamps")
+        utc = value.astimezone(dt.UTC)
+        # SQLite has no zone-aware type and would store the local wall time as given; PostgreSQL
+        # stores timestamptz and wants the zone.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite: we stored naive UTC
+            return value.replace(tzinfo=dt.UTC)
+        # PostgreSQL answers in the session's zone; callers compare and print UTC.
+        return value.astimezone(dt.UTC)
+
+
+# JSONB on PostgreSQL (smaller, indexable); text-backed JSON elsewhere.
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+
+KEY = sa.String(255)  # Jira keys, roadmap and release names: short, indexed
+NAME = sa.String(255)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("roadmap", NAME, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("config_hash", sa.String(128), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("counts", Json, nullable=False),
+    sa.Column("alignment", sa.Float, nullable=True),
+    sa.Column(
+        "reverts_run",
+        sa.Integer,
+        sa.ForeignKey("runs.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    # runs(roadmap) newest first, latest_snapshot and alignment_history all filter by roadmap.
+    sa.Index("ix_runs_roadmap_started_at", "roadmap", "started_at"),
+)
+
+# One row per run that recorded a snapshot: a run over an empty backlog still has one, which an
+# item count alone could not tell apart from "no snapshot".
+snapshots = sa.Table(
+    "snapshots",
+    metadata,
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("runs.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("item_count", sa.Integer, nullable=False),
+    sa.Column("finding_count", sa.Integer, nullable=False),
+)
+
+# (run_id, position) is the primary key: it keeps the classifier's order and serves every
+# "items of run N" lookup, so no separate run_id index is needed.
+item_snapshots = sa.Table(
+    "item_snapshots",
+    metadata,
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("snapshots.run_id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("key", KEY, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("issue_type", NAME, nullable=False),
+    sa.Column("hierarchy_level", sa.Integer, nullable=False),
+    sa.Column("status", NAME, nullable=False),
+    sa.Column("done", sa.Boolean, nullable=False),
+    sa.Column("parent", KEY, nullable=True),
+    sa.Column("planned_release", NAME, nullable=True),
+    sa.Column("scheduled_release", NAME, nullable=True),
+    sa.Column("verdict", sa.String(16), nullable=False),
+    sa.Column("warnings", Json, nullable=False),
+    sa.Column("owned_labels", Json, nullable=False),
+    sa.Column("story_points", sa.Float, nullable=True),
+    sa.UniqueConstraint("run_id", "key"),
+)
+
+findings = sa.Table(
+    "findings",
+    metadata,
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("snapshots.run_id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("release", NAME, nullable=True),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("runs.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("issue_key", KEY, nullable=False),
+    sa.Column("added", Json, nullable=False),
+    sa.Column("removed", Json, nullable=False),
+    sa.Column("labels_before", Json, nullable=False),
+    sa.Column("labels_after", Json, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+)
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("runs.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+    ),
+    sa.Column("roadmap", NAME, nullable=False),
+    sa.Column("format", sa.String(16), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    # latest_report(roadmap, fmt)
+    sa.Index("ix_reports_roadmap_format_created_at", "roadmap", "format", "created_at"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "report_id",
+        sa.Integer,
+        sa.ForeignKey("reports.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("channel", sa.Text, nullable=False),  # "file:/a/long/path.html" is common
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("detail", sa.Text, nullable=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+)
+
+
+# -- records <-> rows -------------------------------------------------------------------------
+
+SNAPSHOT_KINDS: Final = ("plan", "apply", "run")  # the kinds whose snapshot drift compares
+_KINDS: Final = frozenset(get_args(RunKind))
+_OUTCOMES: Final = frozenset(get_args(RunOutcome))
+# A dict lookup: Verdict(value) costs several times more on the 100k-row read path.
+_VERDICTS: Final = {verdict.value: verdict for verdict in Verdict}
+
+
+def run_kind(value: str) -> RunKind:
+    """``value`` as a RunKind; ValueError if it is none."""
+    if value not in _KINDS:
+        raise ValueError(f"unknown run kind {value!r}; expected one of {sorted(_KINDS)}")
+    return cast(RunKind, value)
+
+
+def run_outcome(value: str) -> RunOutcome:
+    """``value`` as a RunOutcome; ValueError if it is none."""
+    if value not in _OUTCOMES:
+        raise ValueError(f"unknown run outcome {value!r}; expected one of {sorted(_OUTCOMES)}")
+    return cast(RunOutcome, value)
+
+
+def run_from_row(row: Row[Any]) -> RunRecord:
+    """A RunRecord from a full ``runs`` row."""
+    return RunRecord(
+        run_id=row.id,
+        roadmap=row.roadmap,
+        kind=run_kind(row.kind),
+        config_hash=row.config_hash,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        outcome=run_outcome(row.outcome),
+        counts={str(name): int(n) for name, n in row.counts.items()},
+        alignment=row.alignment,
+        reverts_run=row.reverts_run,
+    )
+
+
+def item_values(run_id: int, position: int, item: ItemSnapshot) -> dict[str, object]:
+    """The ``item_snapshots`` row of one item."""
+    return {
+        "run_id": run_id,
+        "position": position,
+        "key": item.key,
+        "summary": item.summary,
+        "issue_type": item.issue_type,
+        "hierarchy_level": item.hierarchy_level,
+        "status": item.status,
+        "done": item.done,
+        "parent": item.parent,
+        "planned_release": item.planned_release,
+        "scheduled_release": item.scheduled_release,
+        "verdict": str(item.verdict),  # StrEnum: the value, without the slow .value descriptor
+        "warnings": list(item.warnings),
+        "owned_labels": list(item.owned_labels),
+        "story_points": item.story_points,
+    }
+
+
+# In ItemSnapshot's field order, so item_from_row can unpack positionally.
+ITEM_COLUMNS: Final = tuple(
+    item_snapshots.c[name]
+    for name in (
+        "key",
+        "summary",
+        "issue_type",
+        "hierarchy_level",
+        "status",
+        "done",
+        "parent",
+        "planned_release",
+        "scheduled_release",
+        "verdict",
+        "warnings",
+        "owned_labels",
+        "story_points",
+    )
+)
+
+
+def item_from_row(row: Sequence[Any]) -> ItemSnapshot:
+    """An ItemSnapshot from a row selected as ITEM_COLUMNS."""
+    (key, summary, issue_type, level, status, done, parent, planned, scheduled, verdict,
+     warnings, owned, points) = row  # fmt: skip
+    return ItemSnapshot(
+        key,
+        summary,
+        issue_type,
+        level,
+        status,
+        bool(done),
+        parent,
+        planned,
+        scheduled,
+        _VERDICTS[verdict],
+        tuple(warnings),
+        tuple(owned),
+        points,
+    )
+
+
+def finding_values(run_id: int, position: int, finding: Finding) -> dict[str, object]:
+    """The ``findings`` row of one finding."""
+    return {
+        "run_id": run_id,
+        "position": position,
+        "kind": finding.kind.value,
+        "release": finding.release,
+        "subject": finding.subject,
+        "message": finding.message,
+    }
+
+
+FINDING_COLUMNS: Final = (
+    findings.c.kind,
+    findings.c.release,
+    findings.c.subject,
+    findings.c.message,
+)
+
+
+def finding_from_row(row: Sequence[Any]) -> Finding:
+    """A Finding from a row selected as FINDING_COLUMNS."""
+    kind, release, subject, message = row
+    return Finding(FindingKind(kind), release, subject, message)
+
+
+def audit_values(row: AuditRow, at: dt.datetime) -> dict[str, object]:
+    """The ``audit`` row of one attempted label change."""
+    return {
+        "run_id": row.run_id,
+        "issue_key": row.key,
+        "added": list(row.added),
+        "removed": list(row.removed),
+        "labels_before": list(row.before),
+        "labels_after": list(row.after),
+        "ok": row.ok,
+        "error": row.error,
+        "at": at,
+    }
+
+
+def audit_from_row(row: Row[Any]) -> AuditRow:
+    """An AuditRow from a full ``audit`` row."""
+    return AuditRow(
+        run_id=row.run_id,
+        key=row.issue_key,
+        added=tuple(row.added),
+        removed=tuple(row.removed),
+        before=tuple(row.labels_before),
+        after=tuple(row.labels_after),
+        ok=bool(row.ok),
+        error=row.error,
+    )

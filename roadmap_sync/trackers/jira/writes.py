@@ -1,0 +1,172 @@
+"""Label writes: ``update`` add/remove verbs only, so a person's concurrent edit survives.
+
+On Cloud, larger plans go through the bulk edit API (one task per label and verb, polled to
+its end); otherwise, and on Data Center, per-issue PUTs run with bounded concurrency.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+import structlog
+from jira import JIRAError
+
+from roadmap_sync.core.model import LabelChange
+from roadmap_sync.trackers.base import ApplyOutcome, TrackerError
+from roadmap_sync.trackers.jira.errors import describe
+from roadmap_sync.trackers.jira.session import JiraHttp
+
+__all__ = ["LabelWriter"]
+
+log = structlog.get_logger(__name__)
+
+BULK_LIMIT = 1000
+BULK_TASK_TIMEOUT = 600.0  # a bulk edit of 1000 issues takes seconds; ten minutes is stuck
+BULK_DONE = frozenset({"COMPLETE", "FAILED", "CANCELLED", "DEAD"})
+
+
+class LabelWriter:
+    """Writes label changes and reports each one's outcome; never raises for one failure."""
+
+    def __init__(
+        self,
+        http: JiraHttp,
+        *,
+        bulk: bool,
+        concurrency: int,
+        bulk_threshold: int,
+        issue_ids: Mapping[str, str],
+    ) -> None:
+        self.http = http
+        self.bulk = bulk
+        self.concurrency = concurrency
+        self.bulk_threshold = bulk_threshold
+        # Bulk task results name issues by id; searches remember each key's id here.
+        self.issue_ids = issue_ids
+
+    def apply(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:
+        """Write label changes; per-issue outcomes, failures included."""
+        if not changes:
+            return []
+        if self.bulk and len(changes) >= self.bulk_threshold:
+            return self._apply_bulk(changes)
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return list(pool.map(self._apply_one, changes))
+
+    def _apply_one(self, change: LabelChange) -> ApplyOutcome:
+        operations = [{"add": label} for label in change.add]
+        operations += [{"remove": label} for label in change.remove]
+        body = json.dumps({"update": {"labels": operations}})
+        url = self.http.url(f"issue/{change.key}")
+
+        def attempt() -> None:
+            self.http.counted("issue_put")
+            self.http.session.put(url, params={"notifyUsers": "false"}, data=body)
+
+        try:
+            self.http.retried(attempt)
+        except (JIRAError, requests.RequestException) as error:
+            log.warning("label_write_failed", issue=change.key, error=describe(error))
+            return ApplyOutcome(change, ok=False, error=describe(error))
+        return ApplyOutcome(change, ok=True)
+
+    def _apply_bulk(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:
+        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for change in changes:
+            for label in change.add:
+                groups[("ADD", label)].append(change.key)
+            for label in change.remove:
+                groups[("REMOVE", label)].append(change.key)
+        errors: dict[str, list[str]] = defaultdict(list)
+        failed: set[tuple[str, str, str]] = set()  # (key, option, label)
+        for (option, label), keys in sorted(groups.items()):
+            for start in range(0, len(keys), BULK_LIMIT):
+                batch = keys[start : start + BULK_LIMIT]
+                for key, problem in self._bulk_task(option, label, batch).items():
+                    errors[key].append(problem)
+                    failed.add((key, option, label))
+        return [_bulk_outcome(c, errors.get(c.key), failed) for c in changes]
+
+    def _bulk_task(self, option: str, label: str, keys: list[str]) -> dict[str, str]:
+        """Run one bulk edit to completion; the keys that failed, with why."""
+        body = json.dumps(
+            {
+                "selectedActions": ["labels"],
+                "selectedIssueIdsOrKeys": keys,
+                "editedFieldsInput": {
+                    "labelsFields": [
+                        {
+                            "fieldId": "labels",
+                            "bulkEditMultiSelectFieldOption": option,
+                            "labels": [{"name": label}],
+                        }
+                    ]
+                },
+                "sendBulkNotification": False,
+            }
+        )
+        submit_url = self.http.url("bulk/issues/fields", v3=True)
+
+        def submit() -> str:
+            self.http.counted("bulk_submit")
+            return str(self.http.session.post(submit_url, data=body).json()["taskId"])
+
+        try:
+            task_id = self.http.retried(submit)
+            progress = self._poll(task_id)
+        except (JIRAError, requests.RequestException, TrackerError) as error:
+            log.warning("bulk_edit_failed", option=option, label=label, error=describe(error))
+            return dict.fromkeys(keys, describe(error))
+        processed = {str(i) for i in progress.get("processedAccessibleIssues", [])}
+        failed = progress.get("failedAccessibleIssues", {}) or {}
+        problems: dict[str, str] = {}
+        for key in keys:
+            issue_id = self.issue_ids.get(key, key)
+            if issue_id in failed:
+                problems[key] = "; ".join(failed[issue_id])
+            elif issue_id not in processed:
+                problems[key] = f"bulk task {task_id} ended {progress.get('status')} without it"
+        log.info(
+            "bulk_edit_done", option=option, label=label, issues=len(keys), failed=len(problems)
+        )
+        return problems
+
+    def _poll(self, task_id: str) -> dict[str, Any]:
+        delay = 0.05
+        url = self.http.url(f"bulk/queue/{task_id}", v3=True)
+
+        def attempt() -> Any:
+            self.http.counted("bulk_queue")
+            return self.http.session.get(url).json()
+
+        deadline = time.monotonic() + BULK_TASK_TIMEOUT
+        while True:
+            progress: dict[str, Any] = self.http.retried(attempt)
+            if progress.get("status") in BULK_DONE:
+                return progress
+            if time.monotonic() > deadline:
+                # Its changes are recorded as failed; the next run re-reads and converges.
+                raise TrackerError(
+                    f"bulk task {task_id} still {progress.get('status')} after "
+                    f"{BULK_TASK_TIMEOUT:.0f}s"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def _bulk_outcome(
+    change: LabelChange, errors: list[str] | None, failed: set[tuple[str, str, str]]
+) -> ApplyOutcome:
+    """One change's outcome from its label groups: each ADD/REMOVE succeeded or failed alone."""
+    if not errors:
+        return ApplyOutcome(change, ok=True)
+    added = tuple(label for label in change.add if (change.key, "ADD", label) not in failed)
+    removed = tuple(label for label in change.remove if (change.key, "REMOVE", label) not in failed)
+    partial = LabelChange(change.key, added, removed, change.before)
+    return ApplyOutcome(change, ok=False, error="; ".join(errors), partial=partial)
