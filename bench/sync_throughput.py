@@ -62,12 +62,9 @@ from roadmap_sync.sandbox.api_search import CLOUD_MAX_PAGE, DC_MAX_PAGE
 from roadmap_sync.sandbox.bulk import MAX_BULK_ISSUES
 from roadmap_sync.sandbox.catalog import Flavor
 from roadmap_sync.sandbox.server import DEFAULT_EMAIL, DEFAULT_TOKEN, authorization
-from roadmap_sync.trackers.jira.tracker import (
-    CLOUD_PAGE_REQUEST,
-    DC_PAGE_REQUEST,
-    SEARCH_FIELDS,
-    JiraTracker,
-)
+from roadmap_sync.trackers.jira.jql import scope_jql as adapter_scope_jql
+from roadmap_sync.trackers.jira.paging import CLOUD_PAGE_REQUEST, DC_PAGE_REQUEST
+from roadmap_sync.trackers.jira.tracker import SEARCH_FIELDS, JiraTracker
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config" / "roadmap.example.yaml"
@@ -157,16 +154,12 @@ class SandboxProcess:
 
 def scope_jql(roadmap: Roadmap) -> str:
     """The query ``JiraTracker.fetch_items`` sends for the roadmap's scope."""
-    scope = roadmap.tracker
-    projects = "project in (" + ", ".join(f'"{p}"' for p in scope.projects) + ")"
-    jql = f"{projects} AND ({scope.jql})" if scope.jql else projects
-    return f"{jql} ORDER BY key ASC"
+    return f"{adapter_scope_jql(roadmap.tracker.scope)} ORDER BY key ASC"
 
 
 def search_fields(tracker: JiraTracker) -> list[str]:
     """The adapter's field list: the fixed fields plus the custom fields the site has."""
-    site = tracker.site
-    return list(SEARCH_FIELDS) + [f for f in (site.epic_link_field, site.story_points_field) if f]
+    return [*SEARCH_FIELDS, *tracker.jira_site.custom_fields()]
 
 
 def bare_session(sandbox: SandboxProcess) -> requests.Session:
