@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 import requests
 
 from roadmap_sync.cli import main
+from roadmap_sync.core.retention import DEFAULT_RETENTION, RetentionPolicy
 from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.state.store import StateStore
 from tests.conftest import REPO, site_data
@@ -92,6 +94,19 @@ def test_revert_after_a_human_edit(site: SandboxServer) -> None:
 def test_revert_unknown_run_is_a_usage_error(site: SandboxServer) -> None:
     """Reverting a run that does not exist exits 2."""
     assert main(["revert", "99", "--yes", "--config", str(EXAMPLE)]) == 2
+
+
+def test_revert_of_a_pruned_run_says_why(
+    site: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run whose detail the retention policy removed cannot be reverted, and says so."""
+    assert main(["run", "--once", "--force", "--config", str(EXAMPLE)]) == 0
+    with StateStore.open(f"sqlite:///{Path('data/state.db').resolve()}") as store:
+        later = store.runs()[0].started_at + dt.timedelta(days=100)
+        store.prune(RetentionPolicy.parse(DEFAULT_RETENTION), later)
+    capsys.readouterr()
+    assert main(["revert", "1", "--yes", "--config", str(EXAMPLE)]) == 2
+    assert "detail=90d" in capsys.readouterr().err
 
 
 def test_report_formats_and_delivery(

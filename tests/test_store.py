@@ -10,13 +10,21 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from roadmap_sync.core.model import Finding, FindingKind, Verdict
 from roadmap_sync.core.records import AuditRow, ItemSnapshot, RunRecord, Snapshot
-from roadmap_sync.state.store import NotFoundError, StateStore, StoreError, migration_config
+from roadmap_sync.core.retention import RetentionPolicy
+from roadmap_sync.state.store import (
+    NotFoundError,
+    PruneResult,
+    StateStore,
+    StoreError,
+    migration_config,
+)
 from roadmap_sync.state.tables import metadata
 from tests.pg import pg_database_url, pg_server_url  # noqa: F401  (fixtures, used by name)
 
@@ -26,7 +34,7 @@ TABLES = {
     "alembic_version",
     "runs",
     "snapshots",
-    "item_snapshots",
+    "item_versions",
     "findings",
     "audit",
     "reports",
@@ -76,6 +84,11 @@ def item(key: str, **changes: object) -> ItemSnapshot:
         warnings=("beyond_horizon",),
         owned_labels=("rs-aligned", "rs-release-2025.2"),
         story_points=2.5,
+        project="PAY",
+        status_category="indeterminate",
+        labels=("team-web", "rs-aligned", "rs-release-2025.2"),
+        fix_versions=("2025.2",),
+        components=("Checkout", "Web"),
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
@@ -161,10 +174,24 @@ def test_run_lifecycle_round_trips_every_field(store: StateStore) -> None:
             warnings=(),
             owned_labels=(),
             story_points=None,
+            labels=(),
+            fix_versions=(),
+            components=(),
         ),
         item("PAY-1", issue_type="Epic", hierarchy_level=1, verdict=Verdict.OUT_OF_SCOPE),
-        item("OPS-9", verdict=Verdict.IGNORED, story_points=0.0),
+        # A row recorded without what the item was read as (as migrated from revision 0001).
+        item(
+            "OPS-9",
+            verdict=Verdict.IGNORED,
+            story_points=0.0,
+            labels=None,
+            project="",
+            status_category="",
+            fix_versions=(),
+            components=(),
+        ),
     )
+    in_key_order = (items[3], items[2], items[0], items[1])
     found = (
         Finding(FindingKind.UNCOVERED_FEATURE, "2025.2 Checkout", "Apple Pay", "no item"),
         Finding(FindingKind.UNKNOWN_EPIC, None, "PAY-404", "epic not in Jira"),
@@ -196,7 +223,7 @@ def test_run_lifecycle_round_trips_every_field(store: StateStore) -> None:
     assert record.started_at.tzinfo is dt.UTC and record.finished_at is not None
     assert record.finished_at.tzinfo is dt.UTC
     assert record.duration_seconds == 90.5
-    assert store.snapshot(run_id) == Snapshot(run_id, "payments", started, items, found)
+    assert store.snapshot(run_id) == Snapshot(run_id, "payments", started, in_key_order, found)
     assert store.audit(run_id) == audit
     assert store.run(revert).reverts_run == run_id
 
@@ -298,7 +325,7 @@ def test_failed_writes_leave_nothing_behind(store: StateStore, raw: sa.Engine) -
     with pytest.raises(StoreError, match=r"(?i)unique|duplicate"):
         store.record_snapshot(run_id, [*items, item("A-3")], ())
     assert store.snapshot(run_id) is None
-    assert (count(raw, "snapshots"), count(raw, "item_snapshots")) == (0, 0)
+    assert (count(raw, "snapshots"), count(raw, "item_versions")) == (0, 0)
 
     store.record_snapshot(run_id, items, ())
     with pytest.raises(StoreError):  # one snapshot per run; the first one stays intact
@@ -343,7 +370,7 @@ def test_bad_arguments_are_refused_before_writing(store: StateStore) -> None:
 
 @pytest.mark.parametrize("size", [20_000, pytest.param(100_000, marks=pytest.mark.slow)])
 def test_large_snapshot_round_trips(store: StateStore, size: int) -> None:
-    """A snapshot of tens of thousands of items comes back identical and in order."""
+    """A snapshot of tens of thousands of items comes back identical, in Jira's key order."""
     verdicts = list(Verdict)
     items = tuple(
         item(
@@ -359,7 +386,7 @@ def test_large_snapshot_round_trips(store: StateStore, size: int) -> None:
     store.record_snapshot(run_id, items, ())
     snapshot = store.snapshot(run_id)
     assert snapshot is not None
-    assert snapshot.items == items
+    assert snapshot.items == items[::-1]
 
 
 def test_threads_share_one_store(store: StateStore) -> None:
@@ -404,3 +431,148 @@ def test_unreachable_database_error_hides_the_password() -> None:
         StateStore.open(url)
     assert "s3cr3t-pw" not in str(caught.value)
     assert "bot:***@127.0.0.1:1" in str(caught.value)
+
+
+def test_unchanged_items_are_stored_once(store: StateStore, raw: sa.Engine) -> None:
+    """A run over an unchanged backlog adds no item rows; older snapshots keep their items."""
+    first = (item("A-1"), item("A-2"), item("A-3"))
+    runs = [finished_run(store, "a", T0, items=first)]
+    runs.append(finished_run(store, "a", T0 + dt.timedelta(hours=1), items=first))
+    assert count(raw, "item_versions") == 3
+    second = (item("A-1"), item("A-2", status="Done", done=True), item("A-4"))
+    runs.append(finished_run(store, "a", T0 + dt.timedelta(hours=2), items=second))
+    assert count(raw, "item_versions") == 5  # A-2's new state and the new A-4
+    snapshots = [store.snapshot(run_id) for run_id in runs]
+    assert [s.items if s else None for s in snapshots] == [first, first, second]
+    assert store.current_items("a") == second
+    latest = store.latest_state_run("a")
+    assert latest is not None and latest.run_id == runs[-1]
+
+
+def test_changed_keys_limit_what_is_compared(store: StateStore) -> None:
+    """With changed keys, only those are compared; a changed key that is missing is gone."""
+    base = (item("A-1"), item("A-2"), item("A-3"))
+    finished_run(store, "a", T0, items=base)
+    run_id = store.start_run("a", "run", "hash", T0 + dt.timedelta(hours=1))
+    renamed = item("A-1", summary="renamed")
+    store.record_snapshot(run_id, (renamed, item("A-2")), (), changed={"A-1", "A-3"})
+    snapshot = store.snapshot(run_id)
+    assert snapshot is not None and snapshot.items == (renamed, item("A-2"))
+
+
+def test_snapshots_of_roadmaps_are_apart(store: StateStore) -> None:
+    """Two roadmaps holding the same key keep their own versions."""
+    finished_run(store, "a", T0, items=(item("X-1"),))
+    b = finished_run(store, "b", T0, items=(item("X-1", verdict=Verdict.ORPHAN),))
+    finished_run(store, "a", T0 + dt.timedelta(hours=1), items=())
+    snapshot = store.snapshot(b)
+    assert snapshot is not None and snapshot.items[0].verdict is Verdict.ORPHAN
+    assert store.current_items("a") == ()
+
+
+def test_retention_keeps_recent_runs_and_one_snapshot_a_week(
+    store: StateStore, raw: sa.Engine
+) -> None:
+    """Past the detail window only each week's newest snapshot stays; audit goes, runs stay."""
+    day = dt.timedelta(days=1)
+    now = T0 + 60 * day
+    ids = []
+    for n in range(60):  # one run a day, item A-1 changing every day
+        at = T0 + n * day
+        run_id = finished_run(store, "a", at, items=(item("A-1", summary=f"day {n}"), item("A-2")))
+        store.record_audit([AuditRow(run_id, "A-1", ("x",), (), (), ("x",), True)], at=at)
+        ids.append(run_id)
+    policy = RetentionPolicy.parse("detail=14d,weekly=forever,runs=forever")
+    before = {run_id: store.snapshot(run_id) for run_id in ids}
+
+    result = store.prune(policy, now)
+
+    kept = {run_id for run_id in ids if store.snapshot(run_id) is not None}
+    recent = {run_id for n, run_id in enumerate(ids) if T0 + n * day >= now - 14 * day}
+    newest_of_week = {
+        (T0 + n * day).isocalendar()[:2]: run_id
+        for n, run_id in enumerate(ids)
+        if run_id not in recent
+    }
+    assert kept == recent | set(newest_of_week.values())
+    assert all(store.snapshot(run_id) == before[run_id] for run_id in kept)
+    assert result.snapshots == 60 - len(kept)
+    assert count(raw, "item_versions") == len(kept) + 1  # A-1 once per kept day, A-2 once
+    assert len(store.runs("a", limit=100)) == 60
+    old = store.run(ids[0])
+    assert old.detail_pruned and store.audit(old.run_id) == []
+    assert not store.run(ids[-1]).detail_pruned and store.audit(ids[-1]) != []
+    assert store.prune(policy, now) == PruneResult()  # nothing more to do
+
+
+def test_retention_of_runs_deletes_old_summaries(store: StateStore) -> None:
+    """runs=… deletes older run rows with everything hanging off them."""
+    finished_run(store, "a", T0, items=(item("A-1"),))
+    latest = finished_run(store, "a", T0 + dt.timedelta(days=30), items=(item("A-1"),))
+    policy = RetentionPolicy.parse("detail=7d,weekly=14d,runs=14d")
+    assert store.prune(policy, T0 + dt.timedelta(days=31)).runs == 1
+    assert [run.run_id for run in store.runs("a")] == [latest]
+    assert store.current_items("a") == (item("A-1"),)
+
+
+def test_sqlite_maintenance_analyzes_and_vacuums(tmp_path: Path) -> None:
+    """maintain() analyzes, and vacuums once most of the file is free pages."""
+    path = tmp_path / "state.db"
+    with StateStore.open(f"sqlite:///{path}") as opened:
+        run_id = finished_run(opened, "a", T0, items=tuple(item(f"A-{n}") for n in range(5_000)))
+        finished_run(opened, "a", T0 + dt.timedelta(days=200), items=())
+        opened.maintain()
+        full = path.stat().st_size
+        policy = RetentionPolicy.parse("detail=30d,weekly=60d")
+        assert opened.prune(policy, T0 + dt.timedelta(days=201)).item_versions == 5_000
+        assert "vacuum" in opened.maintain()
+        assert path.stat().st_size < full / 2
+        assert opened.snapshot(run_id) is None
+
+
+def test_migration_converts_old_snapshots(tmp_path: Path) -> None:
+    """Snapshots stored one row per item per run (revision 0001) read back the same after 0003."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    with engine.begin() as conn:
+        command.upgrade(migration_config(conn), "0001")
+        for run_id, hour, summaries in ((1, 0, ("a", "b")), (2, 1, ("a", "b")), (3, 2, ("c",))):
+            started = (T0 + dt.timedelta(hours=hour)).replace(tzinfo=None)
+            conn.execute(
+                sa.text(
+                    "INSERT INTO runs (id, roadmap, kind, config_hash, started_at, finished_at, "
+                    "outcome, counts) VALUES (:id, 'a', 'run', 'h', :at, :at, 'ok', '{}')"
+                ),
+                {"id": run_id, "at": started},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO snapshots (run_id, item_count, finding_count) VALUES (:id, 2, 0)"
+                ),
+                {"id": run_id},
+            )
+            for position, summary in enumerate(summaries):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO item_snapshots VALUES (:id, :pos, :key, :summary, 'Story', "
+                        "0, 'To Do', 0, NULL, 'r1', NULL, 'aligned', '[]', :owned, "
+                        "NULL)"
+                    ),
+                    {
+                        "id": run_id,
+                        "pos": position,
+                        "key": f"A-{position + 1}",
+                        "summary": summary,
+                        "owned": '["roadmap-r1"]',
+                    },
+                )
+    engine.dispose()
+    with StateStore.open(url) as opened:
+        one, two, three = (opened.snapshot(n) for n in (1, 2, 3))
+        assert one is not None and two is not None and three is not None
+        assert [i.summary for i in one.items] == ["a", "b"] and one.items == two.items
+        assert [(i.key, i.summary) for i in three.items] == [("A-1", "c")]
+        assert one.items[0].owned_labels == ("roadmap-r1",) and one.items[0].labels is None
+        run_id = opened.start_run("a", "run", "h", T0 + dt.timedelta(hours=3))
+        opened.record_snapshot(run_id, (item("A-1"),), ())
+        assert opened.snapshot(3) == three

@@ -83,6 +83,13 @@ def revert(ctx: CommandContext, args: argparse.Namespace) -> int:
             target = store.run(args.run_id)
         except StoreError:
             raise CommandError(f"there is no run {args.run_id}", EXIT_USAGE) from None
+        if target.detail_pruned:
+            raise CommandError(
+                f"run {target.run_id} is older than what ROADMAP_SYNC_RETENTION keeps in detail "
+                f"({ctx.settings.retention}): its label changes were pruned and cannot be "
+                "reverted",
+                EXIT_USAGE,
+            )
         rows = [row for row in store.audit(target.run_id) if row.added or row.removed]
         if not rows:
             ctx.out.print(f"Run {target.run_id} changed no labels: nothing to revert.")

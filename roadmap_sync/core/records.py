@@ -7,7 +7,7 @@ the store persists them and drift.py compares two of them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -35,6 +35,14 @@ class ItemSnapshot:
     warnings: tuple[str, ...]
     owned_labels: tuple[str, ...]
     story_points: float | None
+    # What the item was read as, so the next run can re-trace it from the store instead of
+    # re-reading it (incremental sync). ``labels`` is None when a row predates recording it.
+    # (Not ``updated``: nothing traces by it, and the bot's own writes would make it change.)
+    project: str = ""
+    status_category: str = ""
+    labels: tuple[str, ...] | None = None
+    fix_versions: tuple[str, ...] = ()
+    components: tuple[str, ...] = ()
 
     @property
     def flagged(self) -> bool:
@@ -45,6 +53,25 @@ class ItemSnapshot:
     def release(self) -> str | None:
         """The release the item belongs to in reports: planned, else scheduled."""
         return self.planned_release or self.scheduled_release
+
+    def backlog_item(self) -> BacklogItem | None:
+        """The item as it was read (None for rows recorded before its inputs were)."""
+        if self.labels is None:
+            return None
+        return BacklogItem(
+            self.key,
+            self.summary,
+            self.project,
+            self.issue_type,
+            self.hierarchy_level,
+            self.status,
+            self.status_category,
+            self.parent,
+            self.labels,
+            self.fix_versions,
+            self.components,
+            self.story_points,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +125,8 @@ class RunRecord:
     counts: dict[str, int] = field(default_factory=dict)
     alignment: float | None = None
     reverts_run: int | None = None
+    # The retention policy removed the run's item-level detail (snapshot rows, audit).
+    detail_pruned: bool = False
 
     @property
     def duration_seconds(self) -> float | None:
@@ -112,31 +141,50 @@ def snapshot_items(
     classification: Classification,
     roadmap: Roadmap,
     labels_after: Mapping[str, Sequence[str]] | None = None,
+    *,
+    reuse: Mapping[str, ItemSnapshot] | None = None,
+    fresh: Collection[str] = (),
 ) -> tuple[ItemSnapshot, ...]:
     """The rows a run stores for its items (traces in the classifier's order).
 
     ``labels_after`` holds the labels of the items whose change was applied, so the snapshot
     shows what Jira carries once the run is done rather than what it carried before.
+    ``reuse`` holds a previous run's rows: an item that is neither in ``fresh`` (read or
+    re-traced anew) nor in ``labels_after`` keeps its row, which an incremental sync relies on
+    to avoid rebuilding 100,000 rows for the few that changed.
     """
     after = labels_after or {}
+    kept = reuse or {}
+    owns = roadmap.owns_label
     rows = []
     for item, trace in zip(items, classification.traces, strict=True):
-        labels = after.get(item.key, item.labels)
+        key = item.key
+        if kept and key not in after and key not in fresh:
+            row = kept.get(key)
+            if row is not None:
+                rows.append(row)
+                continue
+        labels = tuple(after.get(key, item.labels))
         rows.append(
             ItemSnapshot(
-                key=item.key,
-                summary=item.summary,
-                issue_type=item.issue_type,
-                hierarchy_level=item.hierarchy_level,
-                status=item.status,
-                done=trace.done,
-                parent=item.parent_key,
-                planned_release=trace.planned_release,
-                scheduled_release=trace.scheduled_release,
-                verdict=trace.verdict,
-                warnings=tuple(sorted(w.kind.value for w in trace.warnings)),
-                owned_labels=tuple(sorted(label for label in labels if roadmap.owns_label(label))),
-                story_points=item.story_points,
+                key,
+                item.summary,
+                item.issue_type,
+                item.hierarchy_level,
+                item.status,
+                trace.done,
+                item.parent_key,
+                trace.planned_release,
+                trace.scheduled_release,
+                trace.verdict,
+                tuple(sorted([w.kind.value for w in trace.warnings])) if trace.warnings else (),
+                tuple(sorted([label for label in labels if owns(label)])),
+                item.story_points,
+                item.project,
+                item.status_category,
+                labels,
+                item.fix_versions,
+                item.components,
             )
         )
     return tuple(rows)

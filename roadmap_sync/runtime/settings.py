@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from roadmap_sync.core.retention import DEFAULT_RETENTION, RetentionPolicy
+
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
 SETTINGS_SOURCES = SettingsConfigDict(
     # A validation error must not echo the raw environment: it holds tokens and passwords.
@@ -79,6 +81,23 @@ class Settings(BaseSettings):
         25.0, gt=0, description="serve: seconds to finish the current write batch on SIGTERM"
     )
 
+    # -- steady state: incremental syncs between full reconciles, and how long history is kept
+    full_sync_cron: str = Field(
+        "0 3 * * *",
+        description="serve and run --once: crontab of full reconciles (reading the whole "
+        "backlog); the syncs in between read only what changed",
+    )
+    incremental_overlap: float = Field(
+        300.0,
+        ge=0,
+        description="seconds an incremental sync reads back before the previous read began "
+        "(clock skew, Cloud search lag)",
+    )
+    retention: str = Field(
+        DEFAULT_RETENTION,
+        description="how long history is kept, e.g. detail=90d,weekly=forever,runs=forever",
+    )
+
     @field_validator("config", mode="before")
     @classmethod
     def _split_paths(cls, value: Any) -> Any:
@@ -101,7 +120,13 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r} (expected like Europe/Berlin)") from None
         return value
 
-    @field_validator("sync_cron", "report_cron", mode="after")
+    @field_validator("retention", mode="after")
+    @classmethod
+    def _valid_retention(cls, value: str) -> str:
+        RetentionPolicy.parse(value)  # RetentionError is a ValueError: a validation error
+        return value
+
+    @field_validator("sync_cron", "report_cron", "full_sync_cron", mode="after")
     @classmethod
     def _valid_cron(cls, value: str | None) -> str | None:
         if value is not None and len(value.split()) not in (5, 6):
@@ -115,6 +140,10 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    def retention_policy(self) -> RetentionPolicy:
+        """The parsed retention policy."""
+        return RetentionPolicy.parse(self.retention)
 
     def resolved_state_url(self) -> str:
         """The state store URL, defaulting to a SQLite file in the data directory."""

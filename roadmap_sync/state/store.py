@@ -7,11 +7,13 @@ method is one transaction; the store is safe to share between threads.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
@@ -33,9 +35,17 @@ from roadmap_sync.core.records import (
     RunRecord,
     Snapshot,
 )
+from roadmap_sync.core.retention import RetentionPolicy, snapshots_to_keep
 from roadmap_sync.state import tables as t
 
-__all__ = ["MIGRATIONS", "NotFoundError", "StateStore", "StoreError", "migration_config"]
+__all__ = [
+    "MIGRATIONS",
+    "NotFoundError",
+    "PruneResult",
+    "StateStore",
+    "StoreError",
+    "migration_config",
+]
 
 MIGRATIONS: Final = Path(__file__).resolve().with_name("migrations")
 
@@ -47,6 +57,10 @@ _SQLITE_BUSY_SECONDS: Final = 30.0
 # pg_advisory_xact_lock key that serialises migrations of one database ("rsync" in ASCII).
 WAL_ATTEMPTS = 40  # about 40 s of waiting in all
 _PG_MIGRATION_LOCK: Final = 0x7273796E63
+# pg_advisory_xact_lock key that serialises snapshot sequence numbers ("rsnap").
+_PG_SNAPSHOT_LOCK: Final = 0x72736E6170
+# Keys per `key IN (...)` query: well under every database's parameter limit.
+_KEYS_PER_QUERY: Final = 500
 
 _T = TypeVar("_T")
 
@@ -214,26 +228,42 @@ class StateStore:
     # -- snapshots ------------------------------------------------------------------------------
 
     def record_snapshot(
-        self, run_id: int, items: Sequence[ItemSnapshot], findings: Sequence[Finding]
-    ) -> None:
-        """Store every item's trace and the roadmap findings of a run (once per run)."""
-        marker = t.snapshots.insert().values(
-            run_id=run_id, item_count=len(items), finding_count=len(findings)
-        )
-        item_rows = (t.item_values(run_id, n, item) for n, item in enumerate(items))
+        self,
+        run_id: int,
+        items: Sequence[ItemSnapshot],
+        findings: Sequence[Finding],
+        *,
+        changed: Collection[str] | None = None,
+    ) -> int:
+        """Store a run's item traces and roadmap findings (once per run); its sequence number.
+
+        Only items whose state differs from the roadmap's current one get a new row, so an
+        unchanged run adds its marker and findings alone. With ``changed``, the caller vouches
+        that items with other keys are stored as they are and none is gone (an incremental
+        sync knows what it re-read), and only these keys are compared; a changed key missing
+        from ``items`` is gone.
+        """
+        _check_unique(items, run_id)
         with self._write(f"record snapshot of run {run_id}") as conn:
-            conn.execute(marker)
-            for chunk in _chunked(item_rows, _CHUNK):
-                conn.execute(t.item_snapshots.insert(), chunk)
+            roadmap = conn.execute(
+                sa.select(t.runs.c.roadmap).where(t.runs.c.id == run_id)
+            ).scalar_one_or_none()
+            if roadmap is None:
+                raise NotFoundError(f"record snapshot of run {run_id} failed: no run {run_id}")
+            seq = _next_snapshot(conn, run_id, len(items), len(findings))
+            _record_versions(conn, roadmap, seq, items, changed)
             if findings:
                 conn.execute(
                     t.findings.insert(),
                     [t.finding_values(run_id, n, finding) for n, finding in enumerate(findings)],
                 )
+        return seq
 
     def snapshot(self, run_id: int) -> Snapshot | None:
         """The snapshot a run recorded, or None."""
-        query = sa.select(t.runs).join(t.snapshots, t.snapshots.c.run_id == t.runs.c.id)
+        query = sa.select(t.runs, t.snapshots.c.seq).join(
+            t.snapshots, t.snapshots.c.run_id == t.runs.c.id
+        )
         with self._read(f"read snapshot of run {run_id}") as conn:
             row = conn.execute(query.where(t.runs.c.id == run_id)).one_or_none()
             return None if row is None else _load_snapshot(conn, row)
@@ -247,7 +277,7 @@ class StateStore:
     ) -> Snapshot | None:
         """The newest finished plan/apply/run snapshot of a roadmap, started before ``before``."""
         query = (
-            sa.select(t.runs)
+            sa.select(t.runs, t.snapshots.c.seq)
             .join(t.snapshots, t.snapshots.c.run_id == t.runs.c.id)
             .where(
                 t.runs.c.roadmap == roadmap,
@@ -264,6 +294,55 @@ class StateStore:
         with self._read(f"read latest snapshot of {roadmap}") as conn:
             row = conn.execute(query).one_or_none()
             return None if row is None else _load_snapshot(conn, row)
+
+    def latest_state_run(self, roadmap: str) -> RunRecord | None:
+        """The run whose snapshot is the roadmap's current state (the last one recorded)."""
+        query = (
+            sa.select(t.runs)
+            .join(t.snapshots, t.snapshots.c.run_id == t.runs.c.id)
+            .where(t.runs.c.roadmap == roadmap)
+            .order_by(t.snapshots.c.seq.desc())
+            .limit(1)
+        )
+        with self._read(f"read latest state of {roadmap}") as conn:
+            row = conn.execute(query).one_or_none()
+        return None if row is None else t.run_from_row(row)
+
+    def current_items(self, roadmap: str) -> tuple[ItemSnapshot, ...]:
+        """Every item of the roadmap's current state (its last recorded snapshot), in key order."""
+        c = t.item_versions.c
+        query = sa.select(*t.ITEM_COLUMNS).where(c.roadmap == roadmap, c.valid_to.is_(None))
+        with self._read(f"read current items of {roadmap}") as conn:
+            return _in_key_order(map(t.item_from_row, conn.execute(query)))
+
+    # -- retention --------------------------------------------------------------------------------
+
+    def prune(self, policy: RetentionPolicy, now: dt.datetime) -> PruneResult:
+        """Delete what the retention policy no longer keeps (one transaction)."""
+        now = _aware(now)
+        with self._write("prune history") as conn:
+            return _prune(conn, policy, now)
+
+    def maintain(self, *, vacuum_share: float = 0.25) -> str:
+        """SQLite: ANALYZE, and VACUUM when free pages exceed ``vacuum_share`` of the file.
+
+        PostgreSQL's autovacuum does both on its own. Returns what was done, for the log.
+        """
+        if self._engine.dialect.name != "sqlite":
+            return "none (autovacuum)"
+        try:
+            with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("ANALYZE")
+                pages = int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
+                free = int(conn.exec_driver_sql("PRAGMA freelist_count").scalar_one())
+                done = "analyze"
+                if pages and free / pages > vacuum_share:
+                    conn.exec_driver_sql("VACUUM")
+                    done += f", vacuum ({free} of {pages} pages free)"
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                return done
+        except SQLAlchemyError as exc:
+            raise StoreError(f"maintenance failed: {_reason(exc)}") from exc
 
     # -- audit ------------------------------------------------------------------------------------
 
@@ -458,15 +537,85 @@ def _migrate(engine: Engine) -> None:
         command.upgrade(migration_config(conn), "head")
 
 
-# -- reading a snapshot ----------------------------------------------------------------------
+# -- writing and reading snapshots -------------------------------------------------------------
+
+
+def _check_unique(items: Sequence[ItemSnapshot], run_id: int) -> None:
+    seen: set[str] = set()
+    for item in items:
+        if item.key in seen:
+            raise StoreError(f"record snapshot of run {run_id} failed: duplicate key {item.key}")
+        seen.add(item.key)
+
+
+def _next_snapshot(conn: Connection, run_id: int, items: int, findings: int) -> int:
+    """Insert the run's snapshot marker with the next sequence number; that number."""
+    if conn.dialect.name == "postgresql":
+        # Two writers must not both take max + 1 (SQLite serialises writers by itself).
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_SNAPSHOT_LOCK)))
+    s = t.snapshots.c
+    following = sa.select(
+        sa.literal(run_id), sa.literal(items), sa.literal(findings),
+        sa.func.coalesce(sa.func.max(s.seq), 0) + 1,
+    )  # fmt: skip
+    conn.execute(
+        t.snapshots.insert().from_select(
+            ["run_id", "item_count", "finding_count", "seq"], following
+        )
+    )
+    return int(conn.execute(sa.select(s.seq).where(s.run_id == run_id)).scalar_one())
+
+
+def _record_versions(
+    conn: Connection,
+    roadmap: str,
+    seq: int,
+    items: Sequence[ItemSnapshot],
+    changed: Collection[str] | None,
+) -> None:
+    """New versions for items that differ from their current row; close the replaced ones."""
+    c = t.item_versions.c
+    current_query = sa.select(c.key, c.digest).where(c.roadmap == roadmap, c.valid_to.is_(None))
+    current: dict[str, int | None] = {}
+    if changed is None:
+        current.update((k, d) for k, d in conn.execute(current_query))
+        candidates: Sequence[ItemSnapshot] = items
+        gone = current.keys() - {item.key for item in items}
+    else:
+        wanted = set(changed)
+        for chunk in _chunked(sorted(wanted), _KEYS_PER_QUERY):
+            current.update((k, d) for k, d in conn.execute(current_query.where(c.key.in_(chunk))))
+        candidates = [item for item in items if item.key in wanted]
+        gone = wanted - {item.key for item in candidates}
+    inserts: list[dict[str, object]] = []
+    closes: list[dict[str, object]] = [{"k": key} for key in gone if key in current]
+    for item in candidates:
+        digest = t.item_digest(item)
+        if item.key in current:
+            if current[item.key] == digest:
+                continue
+            closes.append({"k": item.key})
+        inserts.append(t.item_values(roadmap, seq, item, digest))
+    if closes:
+        close = (
+            sa.update(t.item_versions)
+            .where(c.roadmap == roadmap, c.key == sa.bindparam("k"), c.valid_to.is_(None))
+            .values(valid_to=seq)
+        )
+        for batch in _chunked(closes, _CHUNK):
+            conn.execute(close, batch)
+    for batch in _chunked(inserts, _CHUNK):
+        conn.execute(t.item_versions.insert(), batch)
 
 
 def _load_snapshot(conn: Connection, run_row: Row[Any]) -> Snapshot:
     run_id: int = run_row.id
-    item_query = (
-        sa.select(*t.ITEM_COLUMNS)
-        .where(t.item_snapshots.c.run_id == run_id)
-        .order_by(t.item_snapshots.c.position)
+    seq: int = run_row.seq
+    c = t.item_versions.c
+    item_query = sa.select(*t.ITEM_COLUMNS).where(
+        c.roadmap == run_row.roadmap,
+        c.valid_from <= seq,
+        sa.or_(c.valid_to.is_(None), c.valid_to > seq),
     )
     finding_query = (
         sa.select(*t.FINDING_COLUMNS)
@@ -477,9 +626,92 @@ def _load_snapshot(conn: Connection, run_row: Row[Any]) -> Snapshot:
         run_id=run_id,
         roadmap=run_row.roadmap,
         taken_at=run_row.started_at,
-        items=tuple(map(t.item_from_row, conn.execute(item_query))),
+        items=_in_key_order(map(t.item_from_row, conn.execute(item_query))),
         findings=tuple(map(t.finding_from_row, conn.execute(finding_query))),
     )
+
+
+def _key_order(item: ItemSnapshot) -> tuple[str, int, str]:
+    """Jira's order of keys: by project, then numerically (ACME-9 before ACME-10)."""
+    project, _, number = item.key.rpartition("-")
+    return (project, int(number), "") if number.isdigit() else (item.key, -1, item.key)
+
+
+def _in_key_order(items: Iterable[ItemSnapshot]) -> tuple[ItemSnapshot, ...]:
+    return tuple(sorted(items, key=_key_order))
+
+
+# -- retention ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What one pass of the retention policy deleted."""
+
+    runs: int = 0
+    snapshots: int = 0
+    item_versions: int = 0
+    audit_rows: int = 0
+
+
+def _prune(conn: Connection, policy: RetentionPolicy, now: dt.datetime) -> PruneResult:
+    r = t.runs.c
+    runs_deleted = 0
+    runs_cutoff = policy.runs_cutoff(now)
+    if runs_cutoff is not None:
+        runs_deleted = conn.execute(sa.delete(t.runs).where(r.started_at < runs_cutoff)).rowcount
+    snapshots = versions = 0
+    roadmaps = set(conn.execute(sa.select(r.roadmap).distinct()).scalars())
+    roadmaps |= set(conn.execute(sa.select(t.item_versions.c.roadmap).distinct()).scalars())
+    for roadmap in sorted(roadmaps):
+        dropped, deleted = _prune_snapshots(conn, roadmap, policy, now)
+        snapshots += dropped
+        versions += deleted
+    audit_rows = 0
+    detail_cutoff = policy.detail_cutoff(now)
+    if detail_cutoff is not None:
+        old_runs = sa.select(r.id).where(r.started_at < detail_cutoff)
+        audit_rows = conn.execute(sa.delete(t.audit).where(t.audit.c.run_id.in_(old_runs))).rowcount
+        conn.execute(
+            sa.update(t.runs)
+            .where(r.started_at < detail_cutoff, r.detail_pruned_at.is_(None))
+            .values(detail_pruned_at=now)
+        )
+    return PruneResult(runs_deleted, snapshots, versions, audit_rows)
+
+
+def _prune_snapshots(
+    conn: Connection, roadmap: str, policy: RetentionPolicy, now: dt.datetime
+) -> tuple[int, int]:
+    """Drop the roadmap's snapshots the policy does not keep, then the versions none uses."""
+    s, r, c = t.snapshots.c, t.runs.c, t.item_versions.c
+    listed = conn.execute(
+        sa.select(s.seq, r.started_at, s.run_id)
+        .join(t.runs, r.id == s.run_id)
+        .where(r.roadmap == roadmap)
+    ).all()
+    keep = snapshots_to_keep(((seq, started) for seq, started, _ in listed), policy, now)
+    dropped = [run_id for seq, _, run_id in listed if seq not in keep]
+    for chunk in _chunked(dropped, _KEYS_PER_QUERY):
+        conn.execute(sa.delete(t.snapshots).where(s.run_id.in_(chunk)))
+    kept = sorted(keep)
+    query = sa.select(c.key, c.valid_from, c.valid_to).where(c.roadmap == roadmap)
+    if kept:  # current rows hold the newest snapshot, which is always kept
+        query = query.where(c.valid_to.is_not(None))
+    closed = conn.execute(query).all()
+    unused = [{"k": key, "f": start} for key, start, end in closed if not _covers(kept, start, end)]
+    delete = sa.delete(t.item_versions).where(
+        c.roadmap == roadmap, c.key == sa.bindparam("k"), c.valid_from == sa.bindparam("f")
+    )
+    for batch in _chunked(unused, _CHUNK):
+        conn.execute(delete, batch)
+    return len(dropped), len(unused)
+
+
+def _covers(kept: Sequence[int], start: int, end: int | None) -> bool:
+    """Whether a kept snapshot falls in the version's range ``start <= seq < end``."""
+    at = bisect.bisect_left(kept, start)
+    return at < len(kept) and (end is None or kept[at] < end)
 
 
 # -- small helpers ----------------------------------------------------------------------------

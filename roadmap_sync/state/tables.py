@@ -7,6 +7,7 @@ revision, and a test checks that the two agree. No I/O here: store.py runs the q
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from typing import Any, Final, cast, get_args
 
@@ -59,6 +60,8 @@ class UtcDateTime(sa.TypeDecorator[dt.datetime]):
 
 # JSONB on PostgreSQL (smaller, indexable); text-backed JSON elsewhere.
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
+# The same, with Python None stored as SQL NULL rather than JSON 'null'.
+NullableJson = sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 KEY = sa.String(255)  # Jira keys, roadmap and release names: short, indexed
 NAME = sa.String(255)
@@ -81,12 +84,15 @@ runs = sa.Table(
         sa.ForeignKey("runs.id", ondelete="SET NULL"),
         nullable=True,
     ),
+    # When the retention policy removed the run's item-level detail (snapshot, audit rows).
+    sa.Column("detail_pruned_at", UtcDateTime(), nullable=True),
     # runs(roadmap) newest first, latest_snapshot and alignment_history all filter by roadmap.
     sa.Index("ix_runs_roadmap_started_at", "roadmap", "started_at"),
 )
 
 # One row per run that recorded a snapshot: a run over an empty backlog still has one, which an
-# item count alone could not tell apart from "no snapshot".
+# item count alone could not tell apart from "no snapshot". ``seq`` numbers snapshots in the
+# order they were recorded; item versions are valid over a range of them.
 snapshots = sa.Table(
     "snapshots",
     metadata,
@@ -99,22 +105,27 @@ snapshots = sa.Table(
     ),
     sa.Column("item_count", sa.Integer, nullable=False),
     sa.Column("finding_count", sa.Integer, nullable=False),
+    # Always set by the store; nullable only because adding a NOT NULL column to an existing
+    # SQLite table would mean rebuilding it (see migration 0003).
+    sa.Column("seq", sa.Integer, nullable=True),
+    sa.Index("ix_snapshots_seq", "seq", unique=True),
 )
 
-# (run_id, position) is the primary key: it keeps the classifier's order and serves every
-# "items of run N" lookup, so no separate run_id index is needed.
-item_snapshots = sa.Table(
-    "item_snapshots",
+# Snapshots stored as item versions: one row per distinct state of an item, valid for the
+# snapshots ``valid_from <= seq < valid_to`` of its roadmap (``valid_to`` NULL: still current).
+# An unchanged run adds no row here, only its ``runs`` and ``snapshots`` rows. Besides the
+# trace (what reports and drift read), a row holds what the item was read as (labels,
+# fixVersions, components ...), so an incremental sync can re-trace it without reading it
+# again; those columns are NULL in rows migrated from before they were recorded.
+item_versions = sa.Table(
+    "item_versions",
     metadata,
-    sa.Column(
-        "run_id",
-        sa.Integer,
-        sa.ForeignKey("snapshots.run_id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    ),
-    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("key", KEY, nullable=False),
+    sa.Column("roadmap", NAME, primary_key=True),
+    sa.Column("key", KEY, primary_key=True),
+    sa.Column("valid_from", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("valid_to", sa.Integer, nullable=True),
+    # A hash of the row's values: comparing it tells an unchanged item without reading it.
+    sa.Column("digest", sa.BigInteger, nullable=True),
     sa.Column("summary", sa.Text, nullable=False),
     sa.Column("issue_type", NAME, nullable=False),
     sa.Column("hierarchy_level", sa.Integer, nullable=False),
@@ -127,7 +138,13 @@ item_snapshots = sa.Table(
     sa.Column("warnings", Json, nullable=False),
     sa.Column("owned_labels", Json, nullable=False),
     sa.Column("story_points", sa.Float, nullable=True),
-    sa.UniqueConstraint("run_id", "key"),
+    sa.Column("project", NAME, nullable=True),
+    sa.Column("status_category", sa.String(32), nullable=True),
+    sa.Column("labels", NullableJson, nullable=True),
+    sa.Column("fix_versions", NullableJson, nullable=True),
+    sa.Column("components", NullableJson, nullable=True),
+    # The current rows of a roadmap (valid_to NULL), and pruning by range.
+    sa.Index("ix_item_versions_roadmap_valid_to", "roadmap", "valid_to"),
 )
 
 findings = sa.Table(
@@ -241,15 +258,55 @@ def run_from_row(row: Row[Any]) -> RunRecord:
         counts={str(name): int(n) for name, n in row.counts.items()},
         alignment=row.alignment,
         reverts_run=row.reverts_run,
+        detail_pruned=row.detail_pruned_at is not None,
     )
 
 
-def item_values(run_id: int, position: int, item: ItemSnapshot) -> dict[str, object]:
-    """The ``item_snapshots`` row of one item."""
+# ItemSnapshot's fields in order, as stored in ``item_versions`` (item_from_row unpacks them).
+ITEM_FIELDS: Final = (
+    "key",
+    "summary",
+    "issue_type",
+    "hierarchy_level",
+    "status",
+    "done",
+    "parent",
+    "planned_release",
+    "scheduled_release",
+    "verdict",
+    "warnings",
+    "owned_labels",
+    "story_points",
+    "project",
+    "status_category",
+    "labels",
+    "fix_versions",
+    "components",
+)
+ITEM_COLUMNS: Final = tuple(item_versions.c[name] for name in ITEM_FIELDS)
+
+
+def item_digest(item: ItemSnapshot) -> int:
+    """A stable 63-bit hash of everything stored about an item (equal rows, equal digests)."""
+    values = (
+        item.key, item.summary, item.issue_type, item.hierarchy_level, item.status, item.done,
+        item.parent, item.planned_release, item.scheduled_release, str(item.verdict),
+        item.warnings, item.owned_labels, item.story_points, item.project,
+        item.status_category, item.labels, item.fix_versions, item.components,
+    )  # fmt: skip
+    digest = hashlib.blake2b(repr(values).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def item_values(roadmap: str, seq: int, item: ItemSnapshot, digest: int) -> dict[str, object]:
+    """The ``item_versions`` row of an item's state that starts with snapshot ``seq``."""
+    labels = item.labels
     return {
-        "run_id": run_id,
-        "position": position,
+        "roadmap": roadmap,
         "key": item.key,
+        "valid_from": seq,
+        "valid_to": None,
+        "digest": digest,
         "summary": item.summary,
         "issue_type": item.issue_type,
         "hierarchy_level": item.hierarchy_level,
@@ -262,34 +319,23 @@ def item_values(run_id: int, position: int, item: ItemSnapshot) -> dict[str, obj
         "warnings": list(item.warnings),
         "owned_labels": list(item.owned_labels),
         "story_points": item.story_points,
+        "project": item.project if labels is not None else None,
+        "status_category": item.status_category if labels is not None else None,
+        "labels": list(labels) if labels is not None else None,
+        "fix_versions": list(item.fix_versions) if labels is not None else None,
+        "components": list(item.components) if labels is not None else None,
     }
 
 
-# In ItemSnapshot's field order, so item_from_row can unpack positionally.
-ITEM_COLUMNS: Final = tuple(
-    item_snapshots.c[name]
-    for name in (
-        "key",
-        "summary",
-        "issue_type",
-        "hierarchy_level",
-        "status",
-        "done",
-        "parent",
-        "planned_release",
-        "scheduled_release",
-        "verdict",
-        "warnings",
-        "owned_labels",
-        "story_points",
-    )
-)
+def _strings(value: Sequence[str] | None) -> tuple[str, ...]:
+    return tuple(value) if value else ()
 
 
 def item_from_row(row: Sequence[Any]) -> ItemSnapshot:
     """An ItemSnapshot from a row selected as ITEM_COLUMNS."""
     (key, summary, issue_type, level, status, done, parent, planned, scheduled, verdict,
-     warnings, owned, points) = row  # fmt: skip
+     warnings, owned, points, project, category, labels, fix_versions,
+     components) = row  # fmt: skip
     return ItemSnapshot(
         key,
         summary,
@@ -301,9 +347,14 @@ def item_from_row(row: Sequence[Any]) -> ItemSnapshot:
         planned,
         scheduled,
         _VERDICTS[verdict],
-        tuple(warnings),
-        tuple(owned),
+        _strings(warnings),
+        _strings(owned),
         points,
+        project or "",
+        category or "",
+        None if labels is None else tuple(labels),
+        _strings(fix_versions),
+        _strings(components),
     )
 
 
