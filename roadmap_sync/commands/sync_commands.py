@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from roadmap_sync.commands.context import (
 from roadmap_sync.commands.plan_output import plan_document, render_apply, render_table
 from roadmap_sync.core.records import RunKind
 from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.incremental import SteadySync
 from roadmap_sync.engine.runner import SyncResult, sync_and_record
 from roadmap_sync.engine.sync import SyncPlan, make_plan
 from roadmap_sync.state.store import StateStore
@@ -90,18 +92,31 @@ def _recorded_syncs(
     roadmaps = ctx.roadmaps(args)
     tracker = ctx.tracker()
     results = []
-    with StateStore.open(ctx.settings.resolved_state_url()) as store:
+    settings = ctx.settings
+    with StateStore.open(settings.resolved_state_url()) as store:
+        steady = SteadySync(
+            store,
+            full_cron=settings.full_sync_cron,
+            timezone=settings.timezone,
+            overlap=dt.timedelta(seconds=settings.incremental_overlap),
+            retention=settings.retention_policy(),
+        )
         for roadmap in roadmaps:
             try:
-                result = sync_and_record(
-                    roadmap,
-                    tracker,
-                    store,
-                    kind=kind,
-                    force=args.force,
-                    confirm=confirm,
-                    timezone=ctx.settings.timezone,
-                )
+                if kind == "run":  # scheduled by cron: incremental unless --full or due
+                    result = steady.sync(
+                        roadmap, tracker, full=args.full, force=args.force, confirm=confirm
+                    )
+                else:
+                    result = sync_and_record(
+                        roadmap,
+                        tracker,
+                        store,
+                        kind=kind,
+                        force=args.force,
+                        confirm=confirm,
+                        timezone=settings.timezone,
+                    )
             except TrackerError as error:
                 raise CommandError(ctx.redactor.text(str(error)), EXIT_FAILED) from None
             if result.report is not None:
@@ -152,4 +167,7 @@ def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
     add_config_argument(run_parser)
     run_parser.add_argument("--once", action="store_true", help="one sync, then exit")
     run_parser.add_argument("--force", action="store_true", help="override the guard")
+    run_parser.add_argument(
+        "--full", action="store_true", help="read the whole backlog, not only what changed"
+    )
     run_parser.set_defaults(handler=run_once)

@@ -130,7 +130,11 @@ class Tracer:
 
     def resolve(self, key: str) -> Trail:
         """The claim `key` falls under (its own level's, or the nearest claimed ancestor's),
-        with the chain of levels leading to it."""
+        with the chain of levels leading to it.
+
+        The answer for a key never depends on which keys were resolved before it, so that
+        re-tracing a few items (incremental sync) gives what tracing all of them gives.
+        """
         memo = self.memo
         trail = memo.get(key)
         if trail is not None:
@@ -143,27 +147,34 @@ class Tracer:
             return trail
         above = memo.get(parent)
         if above is not None:  # the common case: the parent was traced before its children
+            loop = self.cycles.get(parent)
+            if loop is not None:
+                self.cycles[key] = loop
             trail = memo[key] = _extend(_describe(key, item), above, above[0])
             return trail
         return self._walk(key)
 
     def _walk(self, key: str) -> Trail:
         walked: list[tuple[str, BacklogItem | None]] = []
-        seen: set[str] = set()
+        position: dict[str, int] = {}
         current: str | None = key
         claim: Claim | None = None
         above: Trail | None = None
+        loop: str | None = None
         while current is not None:
             above = self.memo.get(current)
             if above is not None:
-                claim = above[0]
+                claim, loop = above[0], self.cycles.get(current)
                 break
-            if current in seen:  # parent links loop; Jira forbids it, imports do not
-                self.cycles.update(dict.fromkeys((k for k, _item in walked), current))
+            if current in position:  # parent links loop; Jira forbids it, imports do not
+                start = position[current]
+                self._close_cycle(walked[start:])
+                walked = walked[:start]
+                above, claim, loop = self.memo[current], None, current
                 break
             item = self.index.get(current)
+            position[current] = len(walked)
             walked.append((current, item))
-            seen.add(current)
             claim = self.claims.at_level(current, item)
             if claim is not None:
                 break
@@ -172,4 +183,20 @@ class Tracer:
             above = self.memo[walked_key] = _extend(
                 _describe(walked_key, walked_item), above, claim
             )
+            if loop is not None:
+                self.cycles[walked_key] = loop
         return self.memo[key]
+
+    def _close_cycle(self, members: list[tuple[str, BacklogItem | None]]) -> None:
+        """Trails of the members of a parent-link loop (none claimed): each goes round once
+        from itself, and loops at itself, whichever member a walk happened to enter by."""
+        size = len(members)
+        for first in range(size):
+            trail: Trail | None = None
+            for step in reversed(range(size)):
+                key, item = members[(first + step) % size]
+                trail = _extend(_describe(key, item), trail, None)
+            assert trail is not None
+            member = members[first][0]
+            self.memo[member] = trail
+            self.cycles[member] = member

@@ -8,7 +8,7 @@ claims; its *scheduled* release comes from its fixVersions. Comparing the two gi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from roadmap_sync.core.claims import Claim, Claims, Target, Tracer
@@ -25,7 +25,7 @@ from roadmap_sync.core.model import (
 )
 from roadmap_sync.core.roadmap import Release, Roadmap
 
-__all__ = ["classify"]
+__all__ = ["affected_keys", "classify"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,18 +248,33 @@ def classify(
     *,
     today: dt.date,
     known_versions: Collection[str],
+    previous: Classification | None = None,
+    retrace: Collection[str] = (),
 ) -> Classification:
-    """Trace every item to the roadmap and list the roadmap's own findings."""
+    """Trace every item to the roadmap and list the roadmap's own findings.
+
+    With ``previous`` (an earlier classification under the same roadmap and day), only the
+    items in ``retrace`` and those ``previous`` lacks are traced anew; the caller vouches that
+    no other item or ancestor changed (``affected_keys`` gives that set), and the result is
+    what tracing every item would give.
+    """
     classifier = _Classifier(items, roadmap, today)
+    reused = _Reuse.of(previous, classifier.tracer.claims)
     traces: list[ItemTrace] = []
     covered: set[Target] = set()
     open_counts = dict.fromkeys((release.id for release in roadmap.releases), 0)
     with gc_paused():
         for item in items:
-            trace, claim = classifier.trace(item)
+            trace = None
+            if reused is not None and item.key not in retrace:
+                trace = reused.get(item.key)
+                if trace is not None and trace.feature is not None:
+                    covered.add(reused.targets[(trace.planned_release, trace.feature)])
+            if trace is None:
+                trace, claim = classifier.trace(item)
+                if claim is not None:
+                    covered.add(claim.target)
             traces.append(trace)
-            if claim is not None:
-                covered.add(claim.target)
             if not trace.done:
                 planned, scheduled = trace.planned_release, trace.scheduled_release
                 if planned is not None:
@@ -271,3 +286,45 @@ def classify(
         *_feature_findings(classifier.tracer.claims, covered, classifier.tracer.index),
     ]
     return Classification(tuple(traces), tuple(findings))
+
+
+@dataclass(frozen=True, slots=True)
+class _Reuse:
+    """Traces to keep from an earlier classification, and the feature each one names."""
+
+    get: Callable[[str], ItemTrace | None]
+    targets: Mapping[tuple[str | None, str], Target]
+
+    @classmethod
+    def of(cls, previous: Classification | None, claims: Claims) -> _Reuse | None:
+        if previous is None:
+            return None
+        targets: dict[tuple[str | None, str], Target] = {
+            (t.release.id, t.feature.name): t for t in claims.targets
+        }
+        if len(targets) < len(claims.targets):
+            return None  # two features of a release share a name: trace everything
+        return cls(previous.get, targets)
+
+
+def affected_keys(items: Iterable[BacklogItem], changed: Collection[str]) -> set[str]:
+    """The changed keys and every item beneath them: what re-tracing must cover.
+
+    An item's trace depends on itself and its ancestors only (claims, the chain of levels, a
+    sub-task's inherited schedule), so the descendants of a changed item are the only other
+    items whose trace may change.
+    """
+    children: dict[str, list[str]] = {}
+    for item in items:
+        if item.parent_key is not None:
+            children.setdefault(item.parent_key, []).append(item.key)
+    affected = set(changed)
+    frontier = list(affected)
+    while frontier:
+        below = children.get(frontier.pop())
+        if below:
+            for child in below:
+                if child not in affected:
+                    affected.add(child)
+                    frontier.append(child)
+    return affected

@@ -164,7 +164,8 @@ def snapshot_items(
             if row is not None:
                 rows.append(row)
                 continue
-        labels = tuple(after.get(key, item.labels))
+        # Applied labels in Jira's order (sorted), so the next read finds the item unchanged.
+        labels = tuple(sorted(after[key])) if key in after else item.labels
         rows.append(
             ItemSnapshot(
                 key,

@@ -15,6 +15,7 @@ import structlog
 from roadmap_sync.core.model import LabelPlan, Verdict
 from roadmap_sync.core.records import (
     AuditRow,
+    ItemSnapshot,
     RunKind,
     RunOutcome,
     RunRecord,
@@ -60,6 +61,9 @@ def plan_counts(plan: SyncPlan, report: ApplyReport | None) -> dict[str, int]:
     counts = {f"verdict_{v.value}": verdicts.get(v, 0) for v in Verdict}
     counts.update(
         items=len(plan.items),
+        # Which read the run made: the scheduler finds the last full reconcile by it.
+        full_read=int(plan.full_read),
+        items_read=len(plan.items) if plan.items_read is None else plan.items_read,
         flagged=sum(1 for trace in plan.classification.traces if trace.flagged),
         findings=len(plan.classification.findings),
         **change_counts(plan.labels, report.outcomes if report is not None else None),
@@ -84,6 +88,7 @@ class RunRecorder:
         self.run_id = store.start_run(
             roadmap.product, kind, roadmap.config_hash, clock(), reverts_run=reverts_run
         )
+        self.rows: tuple[ItemSnapshot, ...] = ()  # the snapshot ``finish`` recorded
         structlog.contextvars.bind_contextvars(run_id=self.run_id, roadmap=roadmap.product)
 
     def audit(self, outcomes: Sequence[ApplyOutcome]) -> None:
@@ -108,8 +113,19 @@ class RunRecorder:
     def finish(self, plan: SyncPlan, report: ApplyReport | None) -> RunRecord:
         """Store the snapshot and close the run."""
         applied = {o.change.key: o.applied.after for o in (report.outcomes if report else ())}
-        rows = snapshot_items(plan.items, plan.classification, self.roadmap, applied)
-        self.store.record_snapshot(self.run_id, rows, plan.classification.findings)
+        fresh = plan.changed_keys
+        rows = snapshot_items(
+            plan.items,
+            plan.classification,
+            self.roadmap,
+            applied,
+            reuse=plan.reuse_rows,
+            fresh=fresh or (),
+        )
+        # An incremental plan knows which rows can differ: only those are compared.
+        changed = None if fresh is None else fresh | applied.keys()
+        self.store.record_snapshot(self.run_id, rows, plan.classification.findings, changed=changed)
+        self.rows = rows
         outcome = run_outcome(report, bool(plan.labels.changes))
         self.store.finish_run(
             self.run_id, outcome, plan_counts(plan, report), self.clock(), alignment_score(rows)

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from roadmap_sync.core.records import RunKind, RunRecord
+from roadmap_sync.core.records import ItemSnapshot, RunKind, RunRecord
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.engine.recorder import Clock, RunRecorder
-from roadmap_sync.engine.sync import ApplyReport, SyncPlan, apply_plan, make_plan
+from roadmap_sync.engine.sync import ApplyReport, Planner, SyncPlan, apply_plan, make_plan
 from roadmap_sync.state.store import StateStore
 from roadmap_sync.trackers.base import ProgressCallback, Tracker, TrackerError
 
@@ -26,6 +26,7 @@ class SyncResult:
     plan: SyncPlan
     report: ApplyReport | None
     run: RunRecord
+    rows: tuple[ItemSnapshot, ...] = ()  # the snapshot recorded
 
 
 def utc_now() -> dt.datetime:
@@ -45,6 +46,7 @@ def sync_and_record(
     progress: ProgressCallback | None = None,
     clock: Clock = utc_now,
     timezone: str = "UTC",
+    planner: Planner = make_plan,
 ) -> SyncResult:
     """Plan and apply one roadmap, recording the run, its audit rows and its snapshot.
 
@@ -54,7 +56,7 @@ def sync_and_record(
     try:
         # "Today" (overdue releases, the horizon) is the site's day, not UTC's.
         today = clock().astimezone(ZoneInfo(timezone)).date()
-        plan = make_plan(roadmap, tracker, today=today, now=clock(), progress=progress)
+        plan = planner(roadmap, tracker, today=today, now=clock(), progress=progress)
         report: ApplyReport | None = None
         if plan.labels.changes and (confirm is None or confirm(plan)):
             report = apply_plan(
@@ -66,4 +68,4 @@ def sync_and_record(
         recorder.fail(reason)
         raise
     run = recorder.finish(plan, report)
-    return SyncResult(plan, report, run)
+    return SyncResult(plan, report, run, recorder.rows)

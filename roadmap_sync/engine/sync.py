@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 
@@ -17,6 +18,7 @@ from roadmap_sync.core.classify import classify
 from roadmap_sync.core.gc_pause import gc_paused
 from roadmap_sync.core.model import BacklogItem, Classification, GuardDecision, LabelPlan
 from roadmap_sync.core.plan import check_guard, plan_labels
+from roadmap_sync.core.records import ItemSnapshot
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.trackers.base import ApplyOutcome, SiteInfo, Tracker
 
@@ -35,6 +37,12 @@ class SyncPlan:
     known_versions: frozenset[str]
     generated_at: dt.datetime
     read_seconds: float
+    # An incremental plan (engine/incremental.py) read only what changed: ``changed_keys``
+    # are the items it read or re-traced, ``reuse_rows`` the stored rows of all the others.
+    full_read: bool = True
+    items_read: int | None = None
+    changed_keys: frozenset[str] | None = None
+    reuse_rows: Mapping[str, ItemSnapshot] | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,22 @@ class ApplyReport:
     def failed(self) -> tuple[ApplyOutcome, ...]:
         """The changes that did not make it into Jira."""
         return tuple(outcome for outcome in self.outcomes if not outcome.ok)
+
+
+class Planner(Protocol):
+    """Reads a backlog and plans its labels: ``make_plan``, or an incremental planner."""
+
+    def __call__(
+        self,
+        roadmap: Roadmap,
+        tracker: Tracker,
+        *,
+        today: dt.date,
+        now: dt.datetime,
+        progress: Callable[[int], None] | None = None,
+    ) -> SyncPlan:
+        """The plan of one sync."""
+        ...
 
 
 def make_plan(

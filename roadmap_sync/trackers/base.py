@@ -67,6 +67,14 @@ class Tracker(Protocol):
         """Every backlog item in the scope, one page at a time."""
         ...
 
+    def fetch_changed(self, scope: Scope, minutes: int) -> list[BacklogItem]:
+        """Items in the scope updated within the last ``minutes`` minutes (tracker's clock)."""
+        ...
+
+    def count_items(self, scope: Scope) -> int | None:
+        """How many items the scope holds now (None when the tracker cannot tell cheaply)."""
+        ...
+
     def fetch_keys(self, keys: Collection[str], scope: Scope | None = None) -> list[BacklogItem]:
         """The items with these keys (inside the scope, if given); missing keys are skipped."""
         ...

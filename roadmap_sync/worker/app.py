@@ -11,14 +11,15 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from roadmap_sync.core.plan import check_guard
 from roadmap_sync.core.records import RunRecord
 from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.incremental import SteadySync
 from roadmap_sync.engine.recorder import RunRecorder
-from roadmap_sync.engine.runner import sync_and_record, utc_now
+from roadmap_sync.engine.runner import utc_now
+from roadmap_sync.engine.schedule import cron_trigger
 from roadmap_sync.engine.targeted import targeted_plan
 from roadmap_sync.runtime.http import wait_for_signal
 from roadmap_sync.runtime.redact import Redactor
@@ -45,23 +46,6 @@ class TrackerFactory(Protocol):
     ) -> Tracker:
         """A connected tracker (raises when it cannot connect)."""
         ...
-
-
-def cron_trigger(expression: str, timezone: str) -> CronTrigger:
-    """A crontab expression (5 fields), or 6 with leading seconds for sub-minute schedules."""
-    fields = expression.split()
-    if len(fields) == 6:
-        second, minute, hour, day, month, day_of_week = fields
-        return CronTrigger(
-            second=second,
-            minute=minute,
-            hour=hour,
-            day=day,
-            month=month,
-            day_of_week=day_of_week,
-            timezone=timezone,
-        )
-    return CronTrigger.from_crontab(expression, timezone=timezone)
 
 
 class Worker:
@@ -96,6 +80,14 @@ class Worker:
                 "coalesce": True,
                 "misfire_grace_time": int(self.settings.misfire_grace),
             },
+        )
+        # Scheduled syncs read only what changed, with a full reconcile on its own schedule.
+        self.steady = SteadySync(
+            store,
+            full_cron=settings.full_sync_cron,
+            timezone=settings.timezone,
+            overlap=dt.timedelta(seconds=settings.incremental_overlap),
+            retention=settings.retention_policy(),
         )
         self.debouncer = Debouncer(self.settings.webhook_debounce, self.resync_keys)
         self.http = make_server(self.settings.http_host, self.settings.http_port, self)
@@ -169,21 +161,19 @@ class Worker:
             self._tracker = None
 
     def sync_job(self, roadmap: Roadmap) -> None:
-        """A scheduled full sync; failures are logged and retried at the next run."""
+        """A scheduled sync (incremental or full); failures are logged and retried later."""
         if self.stopping.is_set() or not self.leadership.lead(f"roadmap:{roadmap.product}"):
             log.debug("sync_skipped_not_leader", roadmap=roadmap.product)
             return
         started = time.perf_counter()
         try:
             with self._roadmap_locks[roadmap.product]:
-                result = sync_and_record(
+                result = self.steady.sync(
                     roadmap,
                     self.tracker(),
-                    self.store,
                     kind="run",
                     should_stop=self.stopping.is_set,
                     clock=self.clock,
-                    timezone=self.settings.timezone,
                 )
         except Exception as error:  # a failing job must never kill the worker
             self._forget_tracker()

@@ -8,10 +8,12 @@ updates) and ``jql`` (the queries it sends).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
-from jira import JIRA
+import requests
+from jira import JIRA, JIRAError
 
 from roadmap_sync.core.model import BacklogItem, LabelChange
 from roadmap_sync.runtime.retry import RetryPolicy
@@ -24,6 +26,7 @@ from roadmap_sync.trackers.base import (
 )
 from roadmap_sync.trackers.jira.connect import open_client
 from roadmap_sync.trackers.jira.convert import item_from_json
+from roadmap_sync.trackers.jira.errors import describe
 from roadmap_sync.trackers.jira.jql import children_jql, keys_jql, scope_jql
 from roadmap_sync.trackers.jira.paging import SearchPager
 from roadmap_sync.trackers.jira.session import JiraHttp
@@ -132,6 +135,32 @@ class JiraTracker:
     def fetch_matching(self, jql: str) -> list[BacklogItem]:
         """Items matching a JQL query (targeted syncs: keys, children of epics ...)."""
         return [item for items in self._items(jql) for item in items]
+
+    def fetch_changed(self, scope: Scope, minutes: int) -> list[BacklogItem]:
+        """Items in the scope updated within the last ``minutes`` minutes.
+
+        A relative date is measured on Jira's clock in its own time zone, so neither clock
+        skew nor the account's zone can shift the window; Jira compares at minute precision.
+        """
+        return self.fetch_matching(f"({scope_jql(scope)}) AND updated >= -{int(minutes)}m")
+
+    def count_items(self, scope: Scope) -> int | None:
+        """Issues in the scope: Cloud's approximate count, Data Center's search total."""
+        jql = scope_jql(scope)
+        if not self.jira_site.cloud:
+            page = self.http.get_json("search", {"jql": jql, "maxResults": 0}, "search")
+            return int(page["total"])
+        url = self.http.url("search/approximate-count", v3=True)
+        body = json.dumps({"jql": jql})
+
+        def attempt() -> Any:
+            self.http.counted("search")
+            return self.http.session.post(url, data=body).json()
+
+        try:
+            return int(self.http.retried(attempt)["count"])
+        except (JIRAError, requests.RequestException) as error:
+            raise TrackerError(describe(error)) from None
 
     def fetch_keys(self, keys: Collection[str], scope: Scope | None = None) -> list[BacklogItem]:
         """The items with these keys (within ``scope``); missing keys are skipped.
