@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from roadmap_sync.sandbox.errors import ApiError, bad_request
 from roadmap_sync.sandbox.http_types import Request, Response
 from roadmap_sync.sandbox.searching import decode_token, encode_token, page
-from roadmap_sync.sandbox.views import FieldSelection, IssueRenderer
+from roadmap_sync.sandbox.views import FieldSelection, IssueRenderer, page_body
 
 if TYPE_CHECKING:
     from roadmap_sync.sandbox.app import SandboxApp
@@ -66,10 +66,10 @@ def _fields(value: Any) -> list[str] | None:
 
 def _render(
     app: SandboxApp, request: Request, keys: Sequence[str], selection: FieldSelection
-) -> list[dict[str, Any]]:
+) -> list[bytes]:
     renderer = IssueRenderer(app.flavor, request.api_version, app.base_url)
-    issues = app.store.issues
-    return [renderer.render(issues[key], selection) for key in keys if key in issues]
+    issues, encode = app.store.issues, app.encoded.encode
+    return [encode(renderer, issues[key], selection) for key in keys if key in issues]
 
 
 def search_jql(app: SandboxApp, request: Request) -> Response:
@@ -90,10 +90,10 @@ def search_jql(app: SandboxApp, request: Request) -> Response:
     else:
         session, offset = app.search.open(jql), 0
     keys, is_last = page(session.keys, offset, limit)
-    body: dict[str, Any] = {"issues": _render(app, request, keys, selection), "isLast": is_last}
+    rest: dict[str, Any] = {"isLast": is_last}
     if not is_last:
-        body["nextPageToken"] = encode_token(session.session_id, offset + limit)
-    return Response(200, body)
+        rest["nextPageToken"] = encode_token(session.session_id, offset + limit)
+    return Response(200, page_body(_render(app, request, keys, selection), rest))
 
 
 def search_legacy(app: SandboxApp, request: Request) -> Response:
@@ -107,16 +107,13 @@ def search_legacy(app: SandboxApp, request: Request) -> Response:
     selection = FieldSelection.parse(_fields(params.get("fields")), "*navigable")
     session = app.search.for_offset(jql, start_at)
     keys, _ = page(session.keys, start_at, limit)
-    return Response(
-        200,
-        {
-            "expand": "schema,names",
-            "startAt": start_at,
-            "maxResults": limit,
-            "total": len(session.keys),
-            "issues": _render(app, request, keys, selection),
-        },
-    )
+    rest = {
+        "expand": "schema,names",
+        "startAt": start_at,
+        "maxResults": limit,
+        "total": len(session.keys),
+    }
+    return Response(200, page_body(_render(app, request, keys, selection), rest))
 
 
 def approximate_count(app: SandboxApp, request: Request) -> Response:

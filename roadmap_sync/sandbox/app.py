@@ -22,6 +22,7 @@ from roadmap_sync.sandbox.faults import FaultBook
 from roadmap_sync.sandbox.http_types import Request, Response
 from roadmap_sync.sandbox.searching import SearchEngine
 from roadmap_sync.sandbox.store import SiteStore
+from roadmap_sync.sandbox.views import EncodedIssues
 from roadmap_sync.sandbox.webhooks import WebhookDispatcher
 
 Handler = Callable[["SandboxApp", Request], Response]
@@ -110,6 +111,7 @@ class SandboxApp:
         self.flavor: Flavor = store.flavor
         self.base_url = base_url
         self.search = SearchEngine(store)
+        self.encoded = EncodedIssues()  # search pages are joins of issues encoded once
         self.bulk = BulkEditor(store, bulk_delay)
         self.faults = FaultBook()
         self.webhooks = WebhookDispatcher(store.flavor, base_url)

@@ -7,7 +7,9 @@ as Atlassian Document Format.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,3 +125,52 @@ class IssueRenderer:
                     fields[name] = adf(fields[name])
         rendered["fields"] = fields
         return rendered
+
+
+# Renderings kept encoded (field lists x REST versions): a client pages with one or two.
+MAX_VARIANTS = 4
+
+
+class EncodedIssues:
+    """Issues kept encoded as JSON per rendering, re-encoded only after they change.
+
+    A search page is then a join of ready bytes, so paging 100,000 issues costs HTTP rather
+    than rendering and ``json.dumps`` (bench/sandbox_throughput.py measures it). An issue's
+    ``fields`` is replaced by a new dict on every change (``SiteStore.commit``), which is what
+    tells a stale encoding; its ``updated`` stamp is checked too.
+    """
+
+    def __init__(self) -> None:
+        self._variants: OrderedDict[tuple[str, str, FieldSelection], dict[str, Any]] = (
+            OrderedDict()
+        )
+
+    def encode(
+        self, renderer: IssueRenderer, issue: Mapping[str, Any], selection: FieldSelection
+    ) -> bytes:
+        """The issue rendered for ``selection``, as JSON bytes."""
+        variant = (renderer.flavor, renderer.api_version, selection)
+        cache = self._variants.get(variant)
+        if cache is None:
+            cache = self._variants[variant] = {}
+            while len(self._variants) > MAX_VARIANTS:
+                self._variants.popitem(last=False)
+        fields = issue["fields"]
+        found = cache.get(issue["key"])
+        if found is not None and found[0] is fields and found[1] == fields.get("updated"):
+            return found[2]  # type: ignore[no-any-return]
+        encoded = encode_json(renderer.render(issue, selection))
+        cache[issue["key"]] = (fields, fields.get("updated"), encoded)
+        return encoded
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact JSON, as Jira sends it."""
+    return json.dumps(value, separators=(",", ":"), default=str).encode()
+
+
+def page_body(issues: Sequence[bytes], rest: Mapping[str, Any]) -> bytes:
+    """A search page: the encoded issues spliced into the page's other fields, one copy."""
+    tail = encode_json(dict(rest))
+    joined = b",".join(issues)
+    return b'{"issues":[' + joined + (b"]," + tail[1:] if len(tail) > 2 else b"]}")
