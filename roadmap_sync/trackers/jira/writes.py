@@ -29,6 +29,12 @@ log = structlog.get_logger(__name__)
 BULK_LIMIT = 1000
 BULK_TASK_TIMEOUT = 600.0  # a bulk edit of 1000 issues takes seconds; ten minutes is stuck
 BULK_DONE = frozenset({"COMPLETE", "FAILED", "CANCELLED", "DEAD"})
+# The first poll waits for the task's expected time: the queue's pick-up plus a time per issue
+# (a guess at first, then what this run's tasks took), so a task is mostly polled once.
+BULK_PICKUP = 0.1
+BULK_PER_ISSUE_GUESS = 0.0002
+BULK_POLL_MIN = 0.05
+BULK_POLL_MAX = 5.0
 
 
 class LabelWriter:
@@ -49,6 +55,7 @@ class LabelWriter:
         self.bulk_threshold = bulk_threshold
         # Bulk task results name issues by id; searches remember each key's id here.
         self.issue_ids = issue_ids
+        self._pace = _BulkPace()
 
     def apply(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:
         """Write label changes; per-issue outcomes, failures included."""
@@ -119,7 +126,7 @@ class LabelWriter:
 
         try:
             task_id = self.http.retried(submit)
-            progress = self._poll(task_id)
+            progress = self._poll(task_id, len(keys))
         except (JIRAError, requests.RequestException, TrackerError) as error:
             log.warning("bulk_edit_failed", option=option, label=label, error=describe(error))
             return dict.fromkeys(keys, describe(error))
@@ -137,18 +144,26 @@ class LabelWriter:
         )
         return problems
 
-    def _poll(self, task_id: str) -> dict[str, Any]:
-        delay = 0.05
+    def _poll(self, task_id: str, issues: int) -> dict[str, Any]:
+        """Wait for a bulk task to end: first as long as tasks of this run took (so most are
+        polled once), then as long as its reported progress says is left."""
         url = self.http.url(f"bulk/queue/{task_id}", v3=True)
 
         def attempt() -> Any:
             self.http.counted("bulk_queue")
             return self.http.session.get(url).json()
 
-        deadline = time.monotonic() + BULK_TASK_TIMEOUT
+        submitted = time.monotonic()
+        deadline = submitted + BULK_TASK_TIMEOUT
+        wait = self._pace.expected(issues)
+        polls = 0
         while True:
+            time.sleep(wait)
             progress: dict[str, Any] = self.http.retried(attempt)
+            polls += 1
+            elapsed = time.monotonic() - submitted
             if progress.get("status") in BULK_DONE:
+                self._pace.learn(issues, elapsed, polls)
                 return progress
             if time.monotonic() > deadline:
                 # Its changes are recorded as failed; the next run re-reads and converges.
@@ -156,8 +171,35 @@ class LabelWriter:
                     f"bulk task {task_id} still {progress.get('status')} after "
                     f"{BULK_TASK_TIMEOUT:.0f}s"
                 )
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
+            wait = _remaining(progress, elapsed, wait)
+
+
+class _BulkPace:
+    """How long bulk tasks take on this site, learnt task by task within one writer."""
+
+    def __init__(self) -> None:
+        self.per_issue = BULK_PER_ISSUE_GUESS
+
+    def expected(self, issues: int) -> float:
+        """Seconds to wait before a task's first poll."""
+        return BULK_PICKUP + self.per_issue * issues
+
+    def learn(self, issues: int, elapsed: float, polls: int) -> None:
+        """Fold in a finished task: done at the first poll, try a little less next time."""
+        if polls == 1:
+            self.per_issue *= 0.9
+        elif issues:
+            observed = max(0.0, elapsed - BULK_PICKUP) / issues
+            self.per_issue = (self.per_issue + observed) / 2
+
+
+def _remaining(progress: dict[str, Any], elapsed: float, waited: float) -> float:
+    """The wait before the next poll: what the progress so far says is left, else double."""
+    percent = progress.get("progressPercent")
+    if isinstance(percent, int | float) and 0 < percent < 100:
+        left = elapsed * (100 - percent) / percent
+        return min(max(left, BULK_POLL_MIN), BULK_POLL_MAX)
+    return min(max(waited * 2, BULK_POLL_MIN), BULK_POLL_MAX)
 
 
 def _bulk_outcome(
