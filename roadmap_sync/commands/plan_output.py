@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -22,33 +24,72 @@ VERDICT_STYLE = {
 
 
 def plan_document(plan: SyncPlan) -> dict[str, Any]:
-    """The ``plan --format json`` document (schema ``roadmap-sync/plan@1``)."""
-    changes = {change.key: change for change in plan.labels.changes}
-    items = []
-    for item, trace in zip(plan.items, plan.classification.traces, strict=True):
-        change = changes.get(item.key)
-        items.append(
-            {
-                "key": item.key,
-                "type": item.issue_type,
-                "status": item.status,
-                "done": trace.done,
-                "parent": item.parent_key,
-                "planned_release": trace.planned_release,
-                "scheduled_release": trace.scheduled_release,
-                "verdict": trace.verdict.value,
-                "warnings": sorted(w.kind.value for w in trace.warnings),
-                "reasons": list(trace.reasons),
-                "labels_add": list(change.add) if change else [],
-                "labels_remove": list(change.remove) if change else [],
-            }
-        )
-    counts = plan.classification.verdict_counts()
+    """The ``plan --format json`` document (schema ``roadmap-sync/plan@1``) as one value."""
+    return {**_plan_head(plan), "items": list(_plan_items(plan)), **_plan_tail(plan)}
+
+
+def write_plan_json(plans: Sequence[SyncPlan], out: TextIO) -> None:
+    """Write the plan document(s) as JSON, item by item, with the C encoder.
+
+    The same document as ``plan_document`` (a list when several roadmaps are given), one item
+    per line: never the whole document in memory, and no ``indent`` (which falls back to the
+    pure-Python encoder, a third of the command's time at 100,000 items).
+    """
+    encode = json.JSONEncoder(separators=(",", ":")).encode
+    if len(plans) != 1:
+        out.write("[")
+    for number, plan in enumerate(plans):
+        if number:
+            out.write(",\n")
+        out.write(encode(_plan_head(plan))[:-1] + ',"items":[')
+        chunk: list[str] = []
+        first = True
+        for item in _plan_items(plan):
+            chunk.append(encode(item))
+            if len(chunk) == _ITEMS_PER_WRITE:
+                out.write(("\n" if first else ",\n") + ",\n".join(chunk))
+                chunk.clear()
+                first = False
+        if chunk:
+            out.write(("\n" if first else ",\n") + ",\n".join(chunk))
+        out.write("\n]," + encode(_plan_tail(plan))[1:])
+    out.write("]\n" if len(plans) != 1 else "\n")
+
+
+_ITEMS_PER_WRITE = 1_000
+
+
+def _plan_head(plan: SyncPlan) -> dict[str, Any]:
     return {
         "schema": PLAN_SCHEMA,
         "product": plan.roadmap.product,
         "generated_at": plan.generated_at.isoformat(),
-        "items": items,
+    }
+
+
+def _plan_items(plan: SyncPlan) -> Iterator[dict[str, Any]]:
+    changes = {change.key: change for change in plan.labels.changes}
+    for item, trace in zip(plan.items, plan.classification.traces, strict=True):
+        change = changes.get(item.key)
+        yield {
+            "key": item.key,
+            "type": item.issue_type,
+            "status": item.status,
+            "done": trace.done,
+            "parent": item.parent_key,
+            "planned_release": trace.planned_release,
+            "scheduled_release": trace.scheduled_release,
+            "verdict": trace.verdict.value,
+            "warnings": sorted(w.kind.value for w in trace.warnings) if trace.warnings else [],
+            "reasons": list(trace.reasons),
+            "labels_add": list(change.add) if change else [],
+            "labels_remove": list(change.remove) if change else [],
+        }
+
+
+def _plan_tail(plan: SyncPlan) -> dict[str, Any]:
+    counts = plan.classification.verdict_counts()
+    return {
         "findings": [
             {
                 "kind": finding.kind.value,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -19,14 +18,14 @@ from roadmap_sync.commands.context import (
     CommandContext,
     CommandError,
 )
-from roadmap_sync.commands.plan_output import plan_document, render_apply, render_table
+from roadmap_sync.commands.plan_output import render_apply, render_table, write_plan_json
 from roadmap_sync.core.records import RunKind
 from roadmap_sync.core.roadmap import Roadmap
-from roadmap_sync.engine.incremental import SteadySync
-from roadmap_sync.engine.runner import SyncResult, sync_and_record
 from roadmap_sync.engine.sync import SyncPlan, make_plan
-from roadmap_sync.state.store import StateStore
 from roadmap_sync.trackers.base import Tracker, TrackerError
+
+if TYPE_CHECKING:
+    from roadmap_sync.engine.runner import SyncResult
 
 
 def build_plan(ctx: CommandContext, roadmap: Roadmap, tracker: Tracker) -> SyncPlan:
@@ -55,9 +54,7 @@ def plan(ctx: CommandContext, args: argparse.Namespace) -> int:
     tracker = ctx.tracker()
     plans = [build_plan(ctx, roadmap, tracker) for roadmap in roadmaps]
     if args.format == "json":
-        documents = [plan_document(p) for p in plans]
-        json.dump(documents[0] if len(documents) == 1 else documents, sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        write_plan_json(plans, sys.stdout)
     else:
         for one in plans:
             render_table(one, ctx.out)
@@ -89,6 +86,12 @@ def _recorded_syncs(
     kind: RunKind,
     confirm: Callable[[SyncPlan], bool] | None,
 ) -> list[SyncResult]:
+    # The state store and the engine's recording path: imported only by the commands that
+    # record (SQLAlchemy and alembic cost `plan` a noticeable part of its start-up).
+    from roadmap_sync.engine.incremental import SteadySync  # noqa: PLC0415
+    from roadmap_sync.engine.runner import sync_and_record  # noqa: PLC0415
+    from roadmap_sync.state.store import StateStore  # noqa: PLC0415
+
     roadmaps = ctx.roadmaps(args)
     tracker = ctx.tracker()
     results = []

@@ -141,9 +141,7 @@ class EncodedIssues:
     """
 
     def __init__(self) -> None:
-        self._variants: OrderedDict[tuple[str, str, FieldSelection], dict[str, Any]] = (
-            OrderedDict()
-        )
+        self._variants: OrderedDict[tuple[str, str, FieldSelection], dict[str, Any]] = OrderedDict()
 
     def encode(
         self, renderer: IssueRenderer, issue: Mapping[str, Any], selection: FieldSelection

@@ -37,6 +37,7 @@ from roadmap_sync.core.records import (
 )
 from roadmap_sync.core.retention import RetentionPolicy, snapshots_to_keep
 from roadmap_sync.state import tables as t
+from roadmap_sync.state.errors import NotFoundError, StoreError
 
 __all__ = [
     "MIGRATIONS",
@@ -63,14 +64,6 @@ _PG_SNAPSHOT_LOCK: Final = 0x72736E6170
 _KEYS_PER_QUERY: Final = 500
 
 _T = TypeVar("_T")
-
-
-class StoreError(Exception):
-    """The state store could not be opened, read or written."""
-
-
-class NotFoundError(StoreError, LookupError):
-    """A run or report with that id does not exist."""
 
 
 def migration_config(connection: Connection | None = None) -> Config:
