@@ -90,6 +90,7 @@ class _Classifier:
         # Backlogs repeat a handful of fixVersion sets and claim/schedule pairs: compute each once.
         self.schedules: dict[tuple[str, ...], _Schedule] = {}
         self.verdicts: dict[tuple[Target | None, str | None], tuple[Verdict, str]] = {}
+        self.not_flagged: dict[str, str] = {}
 
     def _schedule_for(self, fix_versions: tuple[str, ...]) -> _Schedule:
         schedule = self.schedules.get(fix_versions)
@@ -123,6 +124,12 @@ class _Classifier:
         if inherited.release is None:
             return own
         return _Schedule(inherited.release, f"{inherited.reason} of parent {parent.key}")
+
+    def _not_flagged(self, state: str) -> str:
+        found = self.not_flagged.get(state)
+        if found is None:
+            found = self.not_flagged[state] = f"not flagged: status {state} is done"
+        return found
 
     def _story_level(self, item: BacklogItem) -> bool:
         kind = (item.issue_type, item.hierarchy_level)
@@ -180,8 +187,7 @@ class _Classifier:
         if verdict is Verdict.ORPHAN or verdict is Verdict.OUT_OF_SCOPE:
             flagged = not done
             if done:
-                state = item.status or item.status_category
-                reasons = (*reasons, f"not flagged: status {state} is done")
+                reasons = (*reasons, self._not_flagged(item.status or item.status_category))
         trace = ItemTrace(
             item.key,
             verdict,

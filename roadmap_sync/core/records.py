@@ -156,6 +156,8 @@ def snapshot_items(
     after = labels_after or {}
     kept = reuse or {}
     owns = roadmap.owns_label
+    # A backlog holds a few distinct sets of bot labels and of warnings: one tuple for each.
+    shared: dict[tuple[str, ...], tuple[str, ...]] = {}
     rows = []
     for item, trace in zip(items, classification.traces, strict=True):
         key = item.key
@@ -178,8 +180,10 @@ def snapshot_items(
                 trace.planned_release,
                 trace.scheduled_release,
                 trace.verdict,
-                tuple(sorted([w.kind.value for w in trace.warnings])) if trace.warnings else (),
-                tuple(sorted([label for label in labels if owns(label)])),
+                _one(shared, tuple(sorted([w.kind.value for w in trace.warnings])))
+                if trace.warnings
+                else (),
+                _one(shared, tuple(sorted([label for label in labels if owns(label)]))),
                 item.story_points,
                 item.project,
                 item.status_category,
@@ -189,3 +193,7 @@ def snapshot_items(
             )
         )
     return tuple(rows)
+
+
+def _one(shared: dict[tuple[str, ...], tuple[str, ...]], value: tuple[str, ...]) -> tuple[str, ...]:
+    return shared.setdefault(value, value)

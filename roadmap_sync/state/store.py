@@ -580,25 +580,35 @@ def _record_versions(
             current.update((k, d) for k, d in conn.execute(current_query.where(c.key.in_(chunk))))
         candidates = [item for item in items if item.key in wanted]
         gone = wanted - {item.key for item in candidates}
-    inserts: list[dict[str, object]] = []
     closes: list[dict[str, object]] = [{"k": key} for key in gone if key in current]
-    for item in candidates:
-        digest = t.item_digest(item)
-        if item.key in current:
-            if current[item.key] == digest:
-                continue
-            closes.append({"k": item.key})
-        inserts.append(t.item_values(roadmap, seq, item, digest))
+
+    def new_versions() -> Iterator[dict[str, object]]:
+        for item in candidates:
+            digest = t.item_digest(item)
+            if item.key in current:
+                if current[item.key] == digest:
+                    continue
+                closes.append({"k": item.key})
+            yield t.item_values(roadmap, seq, item, digest)
+
+    # Rows are built a chunk at a time: a first snapshot of 200,000 items held as parameter
+    # dicts would double the run's memory. The replaced rows are closed afterwards, and
+    # (roadmap, key, valid_from) stays unique meanwhile since every new row starts at seq.
+    for batch in _chunked(new_versions(), _CHUNK):
+        conn.execute(t.item_versions.insert(), batch)
     if closes:
         close = (
             sa.update(t.item_versions)
-            .where(c.roadmap == roadmap, c.key == sa.bindparam("k"), c.valid_to.is_(None))
+            .where(
+                c.roadmap == roadmap,
+                c.key == sa.bindparam("k"),
+                c.valid_to.is_(None),
+                c.valid_from < seq,
+            )
             .values(valid_to=seq)
         )
         for batch in _chunked(closes, _CHUNK):
             conn.execute(close, batch)
-    for batch in _chunked(inserts, _CHUNK):
-        conn.execute(t.item_versions.insert(), batch)
 
 
 def _load_snapshot(conn: Connection, run_row: Row[Any]) -> Snapshot:

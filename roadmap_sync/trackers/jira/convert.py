@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -67,8 +68,14 @@ def item_from_json(
     *,
     epic_link_field: str | None,
     story_points_field: str | None,
+    shared: dict[Any, Any] | None = None,
 ) -> BacklogItem:
-    """Convert one Jira REST issue object (Cloud or Data Center) into a BacklogItem."""
+    """Convert one Jira REST issue object (Cloud or Data Center) into a BacklogItem.
+
+    ``shared`` (one dict for a whole read) makes equal values one object: a backlog repeats a
+    few projects, types, statuses, parents and label or version sets, and decoded JSON holds a
+    fresh copy of each for every issue (half the memory a 100,000-issue read keeps).
+    """
     key = issue.get("key")
     if not isinstance(key, str) or not key:
         raise ValueError("Jira issue without a key")
@@ -79,19 +86,29 @@ def item_from_json(
     parent_key = _key_of(fields.get("parent"))
     if parent_key is None and epic_link_field:
         parent_key = _key_of(fields.get(epic_link_field))
+    one = _identity if shared is None else partial(_one, shared)
     # Positional: this runs once per issue of a 100,000-issue backlog.
     return BacklogItem(
         key,
         _text(fields.get("summary")),
-        _text(_mapping(fields.get("project")).get("key"), key.rpartition("-")[0]),
-        _text(issuetype.get("name"), "Unknown"),
+        one(_text(_mapping(fields.get("project")).get("key"), key.rpartition("-")[0])),
+        one(_text(issuetype.get("name"), "Unknown")),
         _hierarchy_level(issuetype),
-        _text(status.get("name")),
-        _text(_mapping(status.get("statusCategory")).get("key"), "new"),
-        parent_key,
-        _strings(fields.get("labels")),
-        _names(fields.get("fixVersions")),
-        _names(fields.get("components")),
-        _number(fields.get(story_points_field)) if story_points_field else None,
+        one(_text(status.get("name"))),
+        one(_text(_mapping(status.get("statusCategory")).get("key"), "new")),
+        None if parent_key is None else one(parent_key),
+        one(_strings(fields.get("labels"))),
+        one(_names(fields.get("fixVersions"))),
+        one(_names(fields.get("components"))),
+        one(_number(fields.get(story_points_field))) if story_points_field else None,
         _text(fields.get("updated")),
     )
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _one(shared: dict[Any, Any], value: Any) -> Any:
+    """The first object equal to ``value`` seen in this read."""
+    return shared.setdefault(value, value)

@@ -114,12 +114,15 @@ class JiraTracker:
         epic_link = self.jira_site.epic_link_field
         points = self.jira_site.story_points_field
         ids = self._issue_ids
+        shared: dict[Any, Any] = {}  # equal values of this read as one object (convert.py)
         for page in self.search_pages(f"{jql} ORDER BY key ASC", fields):
             items = []
             for issue in page:
                 ids[issue["key"]] = str(issue["id"])
                 items.append(
-                    item_from_json(issue, epic_link_field=epic_link, story_points_field=points)
+                    item_from_json(
+                        issue, epic_link_field=epic_link, story_points_field=points, shared=shared
+                    )
                 )
             yield items
 
