@@ -306,7 +306,7 @@ class StateStore:
         c = t.item_versions.c
         query = sa.select(*t.ITEM_COLUMNS).where(c.roadmap == roadmap, c.valid_to.is_(None))
         with self._read(f"read current items of {roadmap}") as conn:
-            return _in_key_order(map(t.item_from_row, conn.execute(query)))
+            return _in_key_order(map(t.ItemReader(), conn.execute(query)))
 
     # -- retention --------------------------------------------------------------------------------
 
@@ -629,7 +629,7 @@ def _load_snapshot(conn: Connection, run_row: Row[Any]) -> Snapshot:
         run_id=run_id,
         roadmap=run_row.roadmap,
         taken_at=run_row.started_at,
-        items=_in_key_order(map(t.item_from_row, conn.execute(item_query))),
+        items=_in_key_order(map(t.ItemReader(), conn.execute(item_query))),
         findings=tuple(map(t.finding_from_row, conn.execute(finding_query))),
     )
 

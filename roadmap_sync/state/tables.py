@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any, Final, cast, get_args
 
@@ -283,7 +284,18 @@ ITEM_FIELDS: Final = (
     "fix_versions",
     "components",
 )
-ITEM_COLUMNS: Final = tuple(item_versions.c[name] for name in ITEM_FIELDS)
+_LIST_FIELDS: Final = frozenset(
+    {"warnings", "owned_labels", "labels", "fix_versions", "components"}
+)
+# The JSON list columns are read as their raw text (SQLite) and decoded by ItemReader, which
+# decodes each distinct text once: 100,000 rows repeat a few dozen label and version lists, and
+# a json.loads per column per row was most of the time it took to load a snapshot.
+ITEM_COLUMNS: Final = tuple(
+    sa.type_coerce(item_versions.c[name], sa.Text)
+    if name in _LIST_FIELDS
+    else item_versions.c[name]
+    for name in ITEM_FIELDS
+)
 
 
 def item_digest(item: ItemSnapshot) -> int:
@@ -327,35 +339,48 @@ def item_values(roadmap: str, seq: int, item: ItemSnapshot, digest: int) -> dict
     }
 
 
-def _strings(value: Sequence[str] | None) -> tuple[str, ...]:
-    return tuple(value) if value else ()
+class ItemReader:
+    """Turns rows selected as ITEM_COLUMNS into ItemSnapshots, sharing equal lists."""
 
+    def __init__(self) -> None:
+        self._lists: dict[str, tuple[str, ...]] = {}
 
-def item_from_row(row: Sequence[Any]) -> ItemSnapshot:
-    """An ItemSnapshot from a row selected as ITEM_COLUMNS."""
-    (key, summary, issue_type, level, status, done, parent, planned, scheduled, verdict,
-     warnings, owned, points, project, category, labels, fix_versions,
-     components) = row  # fmt: skip
-    return ItemSnapshot(
-        key,
-        summary,
-        issue_type,
-        level,
-        status,
-        bool(done),
-        parent,
-        planned,
-        scheduled,
-        _VERDICTS[verdict],
-        _strings(warnings),
-        _strings(owned),
-        points,
-        project or "",
-        category or "",
-        None if labels is None else tuple(labels),
-        _strings(fix_versions),
-        _strings(components),
-    )
+    def _list(self, value: str | list[str] | None) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):  # PostgreSQL's driver decodes JSONB itself
+            return tuple(value)
+        found = self._lists.get(value)
+        if found is None:
+            found = self._lists[value] = tuple(json.loads(value))
+        return found
+
+    def __call__(self, row: Sequence[Any]) -> ItemSnapshot:
+        """An ItemSnapshot from a row selected as ITEM_COLUMNS."""
+        (key, summary, issue_type, level, status, done, parent, planned, scheduled, verdict,
+         warnings, owned, points, project, category, labels, fix_versions,
+         components) = row  # fmt: skip
+        lists = self._list
+        return ItemSnapshot(
+            key,
+            summary,
+            issue_type,
+            level,
+            status,
+            bool(done),
+            parent,
+            planned,
+            scheduled,
+            _VERDICTS[verdict],
+            lists(warnings) or (),
+            lists(owned) or (),
+            points,
+            project or "",
+            category or "",
+            lists(labels),
+            lists(fix_versions) or (),
+            lists(components) or (),
+        )
 
 
 def finding_values(run_id: int, position: int, finding: Finding) -> dict[str, object]:
