@@ -19,7 +19,7 @@ POLICY = RetryPolicy(attempts=2, max_wait=5, backoff_initial=0.01, backoff_max=0
 
 
 def test_streamed_plan_equals_the_whole_document() -> None:
-    """One roadmap: the document itself, one item a line; several: a list of them."""
+    """One roadmap: the document itself, a line per thousand items; several: a list of them."""
     now = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
     with SandboxServer(site_data(2_500, seed=4), flavor="datacenter") as server:
         tracker = registry.connect(ConnectOptions(server.url, None, server.token, POLICY))
@@ -32,4 +32,4 @@ def test_streamed_plan_equals_the_whole_document() -> None:
     assert json.loads(one.getvalue()) == whole
     assert json.loads(two.getvalue()) == [whole] * 2
     assert len(plan.items) > 1_000  # more than one write's worth of items
-    assert one.getvalue().count("\n") == len(plan.items) + 2
+    assert one.getvalue().count("\n") == -(-len(plan.items) // 1_000) + 2

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from roadmap_sync.core.classify import affected_keys, classify
+from roadmap_sync.core.classify import affected_keys, classify, trace_day
 from roadmap_sync.core.model import BacklogItem
 from tests.test_classify import ALL_VERSIONS, BEFORE_R1, LEVELS, item, make_roadmap
 
@@ -108,3 +109,20 @@ def test_descendants_of_a_changed_item_are_affected() -> None:
     assert affected_keys(items, {"ACME-1"}) == {"ACME-1", "ACME-2", "ACME-3"}
     assert affected_keys(items, {"ACME-9"}) == {"ACME-9", "ACME-5"}
     assert affected_keys(items, set()) == set()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    backlog=backlogs,
+    first=st.dates(dt.date(2026, 10, 1), dt.date(2027, 8, 1)),
+    second=st.dates(dt.date(2026, 10, 1), dt.date(2027, 8, 1)),
+)
+def test_the_day_matters_to_traces_only_through_the_horizon(
+    backlog: dict[int, Shape], first: dt.date, second: dt.date
+) -> None:
+    """Two days with the same releases beyond the horizon trace every item alike."""
+    items = build(backlog)
+    one = classify(items, ROADMAP, today=first, known_versions=ALL_VERSIONS)
+    two = classify(items, ROADMAP, today=second, known_versions=ALL_VERSIONS)
+    if trace_day(ROADMAP, first) == trace_day(ROADMAP, second):
+        assert one.traces == two.traces

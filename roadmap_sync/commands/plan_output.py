@@ -31,11 +31,11 @@ def plan_document(plan: SyncPlan) -> dict[str, Any]:
 
 
 def write_plan_json(plans: Sequence[SyncPlan], out: TextIO) -> None:
-    """Write the plan document(s) as JSON, item by item, with the C encoder.
+    """Write the plan document(s) as JSON, a thousand items at a time, with the C encoder.
 
-    The same document as ``plan_document`` (a list when several roadmaps are given), one item
-    per line: never the whole document in memory, and no ``indent`` (which falls back to the
-    pure-Python encoder, a third of the command's time at 100,000 items).
+    The same document as ``plan_document`` (a list when several roadmaps are given), one line
+    per thousand items: never the whole document in memory, and no ``indent`` (which falls back
+    to the pure-Python encoder, a third of the command's time at 100,000 items).
     """
     with gc_paused():  # 100,000 short-lived dicts among a plan's long-lived records
         _write_plans(plans, out)
@@ -49,16 +49,17 @@ def _write_plans(plans: Sequence[SyncPlan], out: TextIO) -> None:
         if number:
             out.write(",\n")
         out.write(encode(_plan_head(plan))[:-1] + ',"items":[')
-        chunk: list[str] = []
-        first = True
+        chunk: list[dict[str, Any]] = []
+        separator = "\n"
         for item in _plan_items(plan):
-            chunk.append(encode(item))
+            chunk.append(item)
             if len(chunk) == _ITEMS_PER_WRITE:
-                out.write(("\n" if first else ",\n") + ",\n".join(chunk))
+                # One encoder call per chunk: each call sets the C encoder up anew.
+                out.write(separator + encode(chunk)[1:-1])
                 chunk.clear()
-                first = False
+                separator = ",\n"
         if chunk:
-            out.write(("\n" if first else ",\n") + ",\n".join(chunk))
+            out.write(separator + encode(chunk)[1:-1])
         out.write("\n]," + encode(_plan_tail(plan))[1:])
     out.write("]\n" if len(plans) != 1 else "\n")
 

@@ -103,6 +103,7 @@ def _recorded_syncs(
             timezone=settings.timezone,
             overlap=dt.timedelta(seconds=settings.incremental_overlap),
             retention=settings.retention_policy(),
+            keep_baseline=False,
         )
         for roadmap in roadmaps:
             try:

@@ -25,7 +25,7 @@ from roadmap_sync.core.model import (
 )
 from roadmap_sync.core.roadmap import Release, Roadmap
 
-__all__ = ["affected_keys", "classify"]
+__all__ = ["affected_keys", "classify", "trace_day"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +311,16 @@ class _Reuse:
         if len(targets) < len(claims.targets):
             return None  # two features of a release share a name: trace everything
         return cls(previous.get, targets)
+
+
+def trace_day(roadmap: Roadmap, today: dt.date) -> tuple[str, ...]:
+    """What of ``today`` the traces depend on: the releases beyond the horizon.
+
+    Two days with the same answer trace every item alike (only the findings, recomputed on
+    every classification, look at the date itself), so an incremental sync on the next day
+    need not re-trace the whole backlog.
+    """
+    return tuple(release.id for release in roadmap.upcoming_releases(today)[roadmap.horizon :])
 
 
 def affected_keys(items: Iterable[BacklogItem], changed: Collection[str]) -> set[str]:

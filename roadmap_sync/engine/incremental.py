@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from roadmap_sync.core.classify import affected_keys, classify
+from roadmap_sync.core.classify import affected_keys, classify, trace_day
 from roadmap_sync.core.drift import key_order
 from roadmap_sync.core.gc_pause import gc_paused
 from roadmap_sync.core.model import BacklogItem, Classification
@@ -134,7 +134,7 @@ def plan_incremental(
     if new:
         items.extend(new)
         items.sort(key=lambda item: key_order(item.key))
-    same_day = baseline.today == today
+    same_day = trace_day(roadmap, baseline.today) == trace_day(roadmap, today)
     retrace = affected_keys(items, changed)
     classification = classify(
         items,
@@ -165,7 +165,7 @@ def plan_incremental(
         read_seconds,
         full_read=False,
         items_read=len(fresh),
-        # A new day may change every item's warnings: then every row is compared.
+        # A release passing the horizon changes warnings anywhere: every row is compared.
         changed_keys=frozenset(retrace) if same_day else None,
         reuse_rows=baseline.rows if same_day else None,
     )
@@ -187,8 +187,11 @@ class SteadySync:
         timezone: str = "UTC",
         overlap: dt.timedelta = DEFAULT_OVERLAP,
         retention: RetentionPolicy | None = None,
+        keep_baseline: bool = True,
     ) -> None:
         self.store = store
+        # A one-shot process (run --once) would keep a baseline it never uses.
+        self.keep_baseline = keep_baseline
         self.full_cron = full_cron
         self.timezone = timezone
         self.overlap = overlap
@@ -295,7 +298,7 @@ class SteadySync:
     def _remember(self, roadmap: Roadmap, result: SyncResult) -> None:
         """Keep the run's backlog as the next baseline, if the run converged."""
         run, plan = result.run, result.plan
-        if run.outcome != "ok" or (not result.rows and plan.items):
+        if not self.keep_baseline or run.outcome != "ok" or (not result.rows and plan.items):
             return
         outcomes = result.report.outcomes if result.report is not None else ()
         applied = {o.change.key: o.applied.after for o in outcomes}

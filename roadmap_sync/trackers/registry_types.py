@@ -22,7 +22,7 @@ class ConnectOptions:
     policy: RetryPolicy
     timeout: float = 30.0
     concurrency: int = 4
-    bulk_threshold: int = 20
+    bulk_threshold: int = 100  # as ROADMAP_SYNC_BULK_THRESHOLD
     on_wait: Callable[[float], None] | None = None
     on_response: Callable[[int], None] | None = None
     on_request: Callable[[str], None] | None = None

@@ -60,7 +60,7 @@ class JiraTracker:
         policy: RetryPolicy,
         *,
         concurrency: int = 4,
-        bulk_threshold: int = 20,
+        bulk_threshold: int = 100,
         on_request: Callable[[str], None] | None = None,
         on_wait: Callable[[float], None] | None = None,
         on_response: Callable[[int], None] | None = None,
