@@ -56,7 +56,9 @@ def _key_syntax(info: ValidationInfo) -> KeySyntax | None:
     return syntax
 
 
-def _word(value: str, what: str) -> str:
+def _checked_key(value: str, problem: str | None, what: str) -> str:
+    if problem:
+        raise ValueError(problem)
     if not value or any(char.isspace() for char in value):
         raise ValueError(f"{value!r} is not {what} (a key has no spaces)")
     return value
@@ -65,17 +67,13 @@ def _word(value: str, what: str) -> str:
 def _item_key(value: str, info: ValidationInfo) -> str:
     syntax = _key_syntax(info)
     problem = syntax.item_key_problem(value) if syntax is not None else None
-    if problem:
-        raise ValueError(problem)
-    return _word(value, "an item key")
+    return _checked_key(value, problem, "an item key")
 
 
 def _project_key(value: str, info: ValidationInfo) -> str:
     syntax = _key_syntax(info)
     problem = syntax.project_key_problem(value) if syntax is not None else None
-    if problem:
-        raise ValueError(problem)
-    return _word(value, "a project key")
+    return _checked_key(value, problem, "a project key")
 
 
 def _slug(value: str) -> str:
