@@ -10,9 +10,17 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from roadmap_sync.core.roadmap import GuardSettings, Roadmap, RoadmapError, timeframe_end
+from roadmap_sync.core.roadmap import (
+    GuardSettings,
+    Roadmap,
+    RoadmapError,
+    RoadmapSource,
+    parse_roadmap,
+    timeframe_end,
+)
 from roadmap_sync.core.roadmap.errors import ConfigProblem
 from roadmap_sync.engine.roadmap_files import load_roadmap, load_roadmaps
+from roadmap_sync.trackers.jira.keys import JIRA_KEYS
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 
@@ -469,3 +477,20 @@ def test_two_roadmaps_with_one_product_name(tmp_path: Path) -> None:
     (problem,) = problems_of(first, second)
     assert str(problem).startswith(f"{second}:1:")
     assert f"is also the product of {first}" in problem.message
+
+
+def test_key_syntax_is_the_trackers() -> None:
+    """The core checks keys only with the tracker's syntax: without one, a key is any word."""
+    text = BASE.replace("projects: [ACME]", "projects: [acme]").replace("ACME-1]", "acme-1]")
+    roadmap = parse_roadmap(RoadmapSource(Path("neutral.yaml"), text.encode()))
+    assert roadmap.tracker.projects == ("acme",)
+    with pytest.raises(RoadmapError) as raised:
+        parse_roadmap(RoadmapSource(Path("jira.yaml"), text.encode()), JIRA_KEYS)
+    assert [str(p) for p in raised.value.problems] == [
+        "jira.yaml:3:14: tracker.projects[0]: 'acme' is not a Jira project key (expected like "
+        "ACME)",
+        "jira.yaml:19:17: releases[0].features[0].epics[0]: 'acme-1' is not a Jira issue key "
+        "(expected like ACME-12)",
+    ]
+    with pytest.raises(RoadmapError, match="is not an item key"):
+        parse_roadmap(RoadmapSource(Path("x.yaml"), BASE.replace("ACME-1]", "'ACME 1']").encode()))
