@@ -21,7 +21,10 @@ def test_demo_twice_shows_drift(
     config = str(REPO / "config" / "roadmap.example.yaml")
     assert main(["demo", "--issues", "400", "--config", config]) == 0
     first = capsys.readouterr().out
-    assert "A second plan over the unchanged backlog: 0 changes, 0 writes" in first
+    assert (
+        "A second plan over the unchanged backlog: 0 issues, +0 \N{MINUS SIGN}0 labels, 0 writes"
+        in first
+    )
     report = tmp_path / "data" / "reports" / "demo-report.html"
     assert report.is_file()
     assert main(["demo", "--config", config]) == 0

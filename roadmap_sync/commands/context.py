@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -28,6 +29,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_GUARD = 3
+EXIT_CHANGES = 4  # plan --detailed-exitcode: changes are pending
 
 
 class CommandError(Exception):
@@ -53,8 +55,8 @@ class CommandContext:
         return cls(
             settings,
             Redactor([*settings.secrets(), *_delivery_secrets()]),
-            Console(file=sys.stdout, highlight=False),
-            Console(file=sys.stderr, highlight=False),
+            console(sys.stdout),
+            console(sys.stderr),
         )
 
     def config_paths(self, args: argparse.Namespace) -> list[Path]:
@@ -107,6 +109,12 @@ class CommandContext:
         except TrackerError as error:
             raise CommandError(self.redactor.text(str(error)), EXIT_FAILED) from None
 
+    def text_format(self, requested: str | None) -> str:
+        """The output format asked for, else a table on a terminal and plain lines off one."""
+        if requested:
+            return requested
+        return "table" if self.out.is_terminal else "plain"
+
     def today(self) -> dt.date:
         """Today in the configured time zone (overdue releases and the horizon use it)."""
         return dt.datetime.now(ZoneInfo(self.settings.timezone)).date()
@@ -115,6 +123,15 @@ class CommandContext:
     def now() -> dt.datetime:
         """Now, in UTC."""
         return dt.datetime.now(dt.UTC)
+
+
+def console(stream: TextIO) -> Console:
+    """A console on `stream`: off a terminal it never wraps lines (pipes and logs get them
+    whole); on one it wraps at the terminal's width."""
+    found = Console(file=stream, highlight=False)
+    if not found.is_terminal:
+        found.soft_wrap = True
+    return found
 
 
 def _delivery_secrets() -> list[str]:

@@ -23,8 +23,9 @@ from roadmap_sync.commands.context import (
     CommandError,
     add_config_argument,
 )
-from roadmap_sync.commands.plan_output import render_apply, render_table
+from roadmap_sync.commands.plan_output import render_apply, render_plan
 from roadmap_sync.commands.sync_commands import build_plan
+from roadmap_sync.commands.text import change_counts
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.engine.publish import build_report_for, publish
 from roadmap_sync.engine.runner import sync_and_record
@@ -98,7 +99,7 @@ def _sync(
 ) -> int:
     tracker = ctx.tracker()
     plan_shown = build_plan(ctx, roadmap, tracker)
-    render_table(plan_shown, ctx.out)
+    render_plan(plan_shown, ctx.out, ctx.text_format(None), summary=True)
     ctx.out.print(
         "\n[bold]Applying[/bold] with --force: a first sync labels most of the backlog, which "
         "the blast-radius guard would otherwise refuse.\n"
@@ -108,8 +109,10 @@ def _sync(
         render_apply(result.report, ctx.out)
     sandbox.store.clear_writes()
     again = build_plan(ctx, roadmap, tracker)
+    labels = again.labels
+    counts = change_counts(labels.issues, labels.labels_added, labels.labels_removed)
     ctx.out.print(
-        f"A second plan over the unchanged backlog: {again.labels.issues} changes, "
+        f"A second plan over the unchanged backlog: {counts}, "
         f"{len(sandbox.store.writes())} writes sent to Jira. Recorded as run {result.run.run_id}."
     )
     failed = result.report is not None and bool(result.report.failed)

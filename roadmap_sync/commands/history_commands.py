@@ -17,6 +17,7 @@ from roadmap_sync.commands.context import (
     add_config_argument,
 )
 from roadmap_sync.commands.plan_output import render_apply
+from roadmap_sync.commands.text import change_counts
 from roadmap_sync.core.model import GuardDecision
 from roadmap_sync.core.records import RunRecord
 from roadmap_sync.core.revert import inverse_changes
@@ -94,9 +95,10 @@ def revert(ctx: CommandContext, args: argparse.Namespace) -> int:
         except TrackerError as error:
             raise CommandError(ctx.redactor.text(str(error)), EXIT_FAILED) from None
         plan = inverse_changes(rows, current, roadmap.labels.opt_out)
+        counts = change_counts(plan.issues, plan.labels_added, plan.labels_removed)
         ctx.out.print(
-            f"Reverting run {target.run_id}: {plan.issues} issues, +{plan.labels_added} "
-            f"-{plan.labels_removed} labels ({len(rows) - plan.issues} already as they were)."
+            f"Reverting run {target.run_id}: {counts} "
+            f"({len(rows) - plan.issues} already as they were)."
         )
         if plan.changes and not args.yes:
             if not sys.stdin.isatty():

@@ -11,6 +11,7 @@ from typing import Any
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from roadmap_sync.commands.context import (
+    EXIT_CHANGES,
     EXIT_FAILED,
     EXIT_GUARD,
     EXIT_OK,
@@ -18,7 +19,13 @@ from roadmap_sync.commands.context import (
     CommandContext,
     CommandError,
 )
-from roadmap_sync.commands.plan_output import plan_document, render_apply, render_table
+from roadmap_sync.commands.plan_output import (
+    PLAN_FORMATS,
+    plan_document,
+    render_apply,
+    render_plan,
+)
+from roadmap_sync.commands.text import change_counts
 from roadmap_sync.core.records import RunKind
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.engine.runner import SyncResult, sync_and_record
@@ -52,21 +59,24 @@ def plan(ctx: CommandContext, args: argparse.Namespace) -> int:
     roadmaps = ctx.roadmaps(args)
     tracker = ctx.tracker()
     plans = [build_plan(ctx, roadmap, tracker) for roadmap in roadmaps]
-    if args.format == "json":
+    fmt = ctx.text_format(args.format)
+    if fmt == "json":
         documents = [plan_document(p) for p in plans]
         json.dump(documents[0] if len(documents) == 1 else documents, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         for one in plans:
-            render_table(one, ctx.out)
+            render_plan(one, ctx.out, fmt, summary=args.summary)
+    if args.detailed_exitcode and any(p.labels.changes for p in plans):
+        return EXIT_CHANGES
     return EXIT_OK
 
 
 def _confirm(ctx: CommandContext, one: SyncPlan) -> bool:
+    labels = one.labels
+    counts = change_counts(labels.issues, labels.labels_added, labels.labels_removed)
     try:
-        answer = ctx.out.input(
-            f"Apply {one.labels.issues} label changes to {one.site.base_url}? [y/N] "
-        )
+        answer = ctx.out.input(f"Apply {counts} to {one.site.base_url}? [y/N] ")
     except EOFError:  # Ctrl-D: the same as no
         return False
     return answer.strip().lower() in ("y", "yes")
@@ -120,7 +130,7 @@ def apply(ctx: CommandContext, args: argparse.Namespace) -> int:
         )
 
     def show_and_confirm(one: SyncPlan) -> bool:
-        render_table(one, ctx.out)
+        render_plan(one, ctx.out, ctx.text_format(None), summary=args.summary)
         return args.yes or _confirm(ctx, one)
 
     return _status(_recorded_syncs(ctx, args, "apply", show_and_confirm))
@@ -139,13 +149,29 @@ def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
 
     plan_parser = commands.add_parser("plan", help="read only: what would change")
     add_config_argument(plan_parser)
-    plan_parser.add_argument("--format", choices=("table", "json"), default="table")
+    plan_parser.add_argument(
+        "--format",
+        choices=PLAN_FORMATS,
+        help="table (default on a terminal), plain (one record per line, the default off a "
+        "terminal) or json (schema roadmap-sync/plan@1)",
+    )
+    plan_parser.add_argument(
+        "--summary", action="store_true", help="count the changes per group instead of listing them"
+    )
+    plan_parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 4 when changes are pending (0 when none), for CI",
+    )
     plan_parser.set_defaults(handler=plan)
 
     apply_parser = commands.add_parser("apply", help="write labels (asks on a terminal)")
     add_config_argument(apply_parser)
     apply_parser.add_argument("--yes", action="store_true", help="do not ask")
     apply_parser.add_argument("--force", action="store_true", help="override the guard")
+    apply_parser.add_argument(
+        "--summary", action="store_true", help="count the changes instead of listing them"
+    )
     apply_parser.set_defaults(handler=apply)
 
     run_parser = commands.add_parser("run", help="plan + apply, for cron jobs")
