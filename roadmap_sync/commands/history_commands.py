@@ -95,8 +95,8 @@ def history_document(runs: list[RunRecord]) -> dict[str, Any]:
 
 
 # On a terminal the columns that matter most; plain and json output carry all of them.
-TABLE_COLUMNS = ("run", "started (UTC)", "roadmap", "kind", "outcome", "orphan", "out of scope")
-TABLE_COLUMNS += ("changed", "aligned")
+TABLE_COLUMNS: tuple[str, ...] = ("run", "started (UTC)", "roadmap", "kind", "outcome")
+TABLE_COLUMNS += ("orphan", "out of scope", "changed", "aligned")
 
 
 def _history_table(runs: list[RunRecord]) -> Table:
