@@ -13,6 +13,7 @@ from roadmap_sync.commands.context import (
     add_config_argument,
     keys_preview,
 )
+from roadmap_sync.commands.help import add_command
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.trackers.base import Tracker, TrackerError
 
@@ -101,6 +102,21 @@ def check(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
     """Register check."""
-    parser = commands.add_parser("check", help="validate config and access to Jira")
+    parser = add_command(
+        commands,
+        "check",
+        summary="validate the roadmap and the access to Jira",
+        description="Validate the roadmap files (every problem with its file, line and column), "
+        "then check that Jira is reachable, the credentials work, the projects exist, the "
+        "account may browse and edit issues there, and every fix version and epic the roadmap "
+        "names exists. Each problem is printed with its fix. Reads only.",
+        examples=[
+            ("roadmap-sync check --config roadmap.yaml", "one roadmap file"),
+            (
+                "ROADMAP_SYNC_CONFIG=a.yaml,b.yaml roadmap-sync check",
+                "several, from the environment",
+            ),
+        ],
+    )
     add_config_argument(parser)
     parser.set_defaults(handler=check)

@@ -23,6 +23,7 @@ from roadmap_sync.commands.context import (
     CommandError,
     add_config_argument,
 )
+from roadmap_sync.commands.help import add_command
 from roadmap_sync.commands.plan_output import render_apply, render_plan
 from roadmap_sync.commands.sync_commands import build_plan
 from roadmap_sync.commands.text import change_counts
@@ -175,10 +176,29 @@ def demo(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
     """Register demo."""
-    parser = commands.add_parser("demo", help="run the whole product on a built-in sandbox")
+    parser = add_command(
+        commands,
+        "demo",
+        summary="the whole product on a built-in sandbox Jira, no Jira needed",
+        description="Generate a backlog in a sandbox Jira on loopback, plan and apply the "
+        "example roadmap, show that a second plan changes nothing, and write the drift report "
+        "to <data dir>/reports/demo-report.html. The sandbox is kept in <data dir>/demo: the "
+        "next demo resumes it a week later, after people changed the backlog, and its report "
+        "shows the drift.",
+        examples=[
+            ("roadmap-sync demo", "first run; run it again for the week after"),
+            ("roadmap-sync demo --fresh --flavor datacenter", "start over on Data Center"),
+        ],
+    )
     add_config_argument(parser)
-    parser.add_argument("--issues", type=int, default=2000, help="generated backlog size")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--flavor", choices=FLAVORS, default="cloud")
+    parser.add_argument(
+        "--issues", type=int, default=2000, metavar="N", help="generated backlog size (2000)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=1, help="generator seed: the same seed, the same backlog"
+    )
+    parser.add_argument(
+        "--flavor", choices=FLAVORS, default="cloud", help="Jira Cloud (default) or Data Center"
+    )
     parser.add_argument("--fresh", action="store_true", help="forget the previous demo's backlog")
     parser.set_defaults(handler=demo)

@@ -18,6 +18,7 @@ from roadmap_sync.commands.context import (
     CommandError,
     add_config_argument,
 )
+from roadmap_sync.commands.help import add_command
 from roadmap_sync.commands.plan_output import render_apply
 from roadmap_sync.commands.text import aligned, change_counts
 from roadmap_sync.core.model import GuardDecision
@@ -191,7 +192,17 @@ def revert(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
     """Register history and revert."""
-    history_parser = commands.add_parser("history", help="runs, with counts")
+    history_parser = add_command(
+        commands,
+        "history",
+        summary="the recorded runs, newest first",
+        description="The recorded runs of every roadmap (or of the --config ones), newest "
+        "first: kind, outcome, flagged items, changes applied and alignment.",
+        examples=[
+            ("roadmap-sync history --limit 5", "the last five runs"),
+            ("roadmap-sync history --format json", "schema roadmap-sync/history@1"),
+        ],
+    )
     add_config_argument(history_parser)
     history_parser.add_argument(
         "--limit", type=int, default=20, metavar="N", help="show the newest N runs (default 20)"
@@ -204,8 +215,17 @@ def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
     )
     history_parser.set_defaults(handler=history)
 
-    revert_parser = commands.add_parser("revert", help="undo a run's label changes")
-    revert_parser.add_argument("run_id", type=int, metavar="RUN_ID")
+    revert_parser = add_command(
+        commands,
+        "revert",
+        summary="undo a run's label changes",
+        description="Undo the label changes of run RUN_ID (see history) against Jira's current "
+        "labels: a label the run added is removed only if the issue still carries it, a label "
+        "it removed is added back only if still missing, so whatever people changed since "
+        "stays. Recorded as a run of its own.",
+        examples=[("roadmap-sync revert 12 --config roadmap.yaml", "asks, then undoes run 12")],
+    )
+    revert_parser.add_argument("run_id", type=int, metavar="RUN_ID", help="the run to undo")
     add_config_argument(revert_parser)
     revert_parser.add_argument("--yes", action="store_true", help="do not ask")
     revert_parser.set_defaults(handler=revert)

@@ -18,7 +18,9 @@ from roadmap_sync.commands.context import (
     EXIT_USAGE,
     CommandContext,
     CommandError,
+    add_config_argument,
 )
+from roadmap_sync.commands.help import add_command
 from roadmap_sync.commands.plan_output import (
     PLAN_FORMATS,
     plan_document,
@@ -139,15 +141,31 @@ def apply(ctx: CommandContext, args: argparse.Namespace) -> int:
 def run_once(ctx: CommandContext, args: argparse.Namespace) -> int:
     """``roadmap-sync run --once``: plan and apply every roadmap, no questions (for cron)."""
     if not args.once:
-        raise CommandError("run needs --once (use 'serve' for the scheduled worker)", EXIT_USAGE)
+        raise CommandError(
+            "run needs --once: 'roadmap-sync run --once' does one sync and exits (cron jobs, CI); "
+            "'roadmap-sync serve' is the scheduled worker",
+            EXIT_USAGE,
+        )
     return _status(_recorded_syncs(ctx, args, "run", None))
 
 
 def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
     """Register plan, apply and run."""
-    from roadmap_sync.commands.context import add_config_argument  # noqa: PLC0415
-
-    plan_parser = commands.add_parser("plan", help="read only: what would change")
+    plan_parser = add_command(
+        commands,
+        "plan",
+        summary="read only: every label change a sync would make",
+        description="Read the backlog, trace every item to a release goal, and list every label "
+        "change a sync would make, grouped: flags raised, flags cleared, release labels added or "
+        "moved, stale labels removed, each with its reason. Never writes to Jira.",
+        examples=[
+            ("roadmap-sync plan --config roadmap.yaml", "the overview and every change"),
+            ("roadmap-sync plan --summary", "the overview and a count per group"),
+            ("roadmap-sync plan --format json > plan.json", "schema roadmap-sync/plan@1"),
+            ("roadmap-sync plan --summary --detailed-exitcode", "in CI: exit 4 while labels lag"),
+        ],
+        statuses=(0, 1, 2, 4),
+    )
     add_config_argument(plan_parser)
     plan_parser.add_argument(
         "--format",
@@ -165,17 +183,47 @@ def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
     )
     plan_parser.set_defaults(handler=plan)
 
-    apply_parser = commands.add_parser("apply", help="write labels (asks on a terminal)")
+    apply_parser = add_command(
+        commands,
+        "apply",
+        summary="write the labels (shows the plan and asks first)",
+        description="Plan, show the plan, ask on a terminal, then write the labels and record the "
+        "run (undo it with 'revert RUN_ID'). Only the bot's own labels change, with Jira's "
+        "add/remove verbs. A plan that changes more issues than the roadmap's guard allows is "
+        "refused unless --force; a roadmap's first sync may add labels to any number of issues "
+        "(guard.first_sync).",
+        examples=[
+            ("roadmap-sync apply --config roadmap.yaml", "review, answer y, write"),
+            ("roadmap-sync apply --yes --summary", "no question (needed off a terminal)"),
+        ],
+        statuses=(0, 1, 2, 3),
+    )
     add_config_argument(apply_parser)
     apply_parser.add_argument("--yes", action="store_true", help="do not ask")
-    apply_parser.add_argument("--force", action="store_true", help="override the guard")
+    apply_parser.add_argument(
+        "--force", action="store_true", help="apply even when the blast-radius guard refuses"
+    )
     apply_parser.add_argument(
         "--summary", action="store_true", help="count the changes instead of listing them"
     )
     apply_parser.set_defaults(handler=apply)
 
-    run_parser = commands.add_parser("run", help="plan + apply, for cron jobs")
+    run_parser = add_command(
+        commands,
+        "run",
+        summary="one sync without questions, for cron jobs (run --once)",
+        description="'run --once' plans and applies every roadmap without asking, records the "
+        "run and exits: for cron jobs, CI and Kubernetes CronJobs. The scheduled worker with "
+        "webhooks, the weekly report and health checks is 'roadmap-sync serve'.",
+        examples=[
+            ("roadmap-sync run --once --config roadmap.yaml", "one sync"),
+            ("roadmap-sync run --once --force", "past the blast-radius guard, once"),
+        ],
+        statuses=(0, 1, 2, 3),
+    )
     add_config_argument(run_parser)
     run_parser.add_argument("--once", action="store_true", help="one sync, then exit")
-    run_parser.add_argument("--force", action="store_true", help="override the guard")
+    run_parser.add_argument(
+        "--force", action="store_true", help="apply even when the blast-radius guard refuses"
+    )
     run_parser.set_defaults(handler=run_once)
