@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -22,7 +23,7 @@ from roadmap_sync.runtime.redact import Redactor
 from roadmap_sync.runtime.retry import RetryPolicy
 from roadmap_sync.runtime.settings import Settings
 from roadmap_sync.trackers import registry
-from roadmap_sync.trackers.base import Tracker, TrackerError
+from roadmap_sync.trackers.base import Tracker, TrackerError, TrackerUnreachableError
 from roadmap_sync.trackers.registry_types import ConnectOptions
 
 EXIT_OK = 0
@@ -91,6 +92,9 @@ class CommandContext:
         settings = self.settings
         if not settings.jira_url:
             raise CommandError("ROADMAP_SYNC_JIRA_URL is not set", EXIT_USAGE)
+        url_problem = jira_url_problem(settings.jira_url)
+        if url_problem:
+            raise CommandError(url_problem, EXIT_USAGE)
         if settings.jira_token is None:
             raise CommandError("ROADMAP_SYNC_JIRA_TOKEN is not set", EXIT_USAGE)
         try:
@@ -106,6 +110,9 @@ class CommandContext:
                 on_response=on_response,
             )
             return registry.connect(options)
+        except TrackerUnreachableError as error:
+            message = f"{self.redactor.text(str(error))}; check ROADMAP_SYNC_JIRA_URL"
+            raise CommandError(message, EXIT_FAILED) from None
         except TrackerError as error:
             raise CommandError(self.redactor.text(str(error)), EXIT_FAILED) from None
 
@@ -123,6 +130,26 @@ class CommandContext:
     def now() -> dt.datetime:
         """Now, in UTC."""
         return dt.datetime.now(dt.UTC)
+
+
+def jira_url_problem(url: str) -> str | None:
+    """What is wrong with a Jira base URL that no request could fix, with the likely fix."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        if "://" not in url and " " not in url.strip():
+            return (
+                f"ROADMAP_SYNC_JIRA_URL {url!r} has no scheme: did you mean "
+                f"https://{url.strip().lstrip('/')}?"
+            )
+        return (
+            f"ROADMAP_SYNC_JIRA_URL {url!r} is not a URL (expected like https://acme.atlassian.net)"
+        )
+    if parts.scheme not in ("http", "https"):
+        return (
+            f"ROADMAP_SYNC_JIRA_URL {url!r}: the scheme must be https:// (or http://), "
+            f"not {parts.scheme}://"
+        )
+    return None
 
 
 def console(stream: TextIO) -> Console:

@@ -13,13 +13,25 @@ from typing import Protocol
 
 from roadmap_sync.core.model import BacklogItem, LabelChange, Scope
 
-__all__ = ["ApplyOutcome", "ProgressCallback", "Scope", "SiteInfo", "Tracker", "TrackerError"]
+__all__ = [
+    "ApplyOutcome",
+    "ProgressCallback",
+    "Scope",
+    "SiteInfo",
+    "Tracker",
+    "TrackerError",
+    "TrackerUnreachableError",
+]
 
 ProgressCallback = Callable[[int], None]
 
 
 class TrackerError(Exception):
     """A tracker request failed for good (after retries); the message is safe to show."""
+
+
+class TrackerUnreachableError(TrackerError):
+    """The tracker's site cannot be reached at all (refused, unknown host, not a URL...)."""
 
 
 @dataclass(frozen=True)

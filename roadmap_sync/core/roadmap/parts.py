@@ -30,6 +30,7 @@ __all__ = [
     "LabelsConfig",
     "Release",
     "TrackerConfig",
+    "when_problem",
 ]
 
 
@@ -138,6 +139,19 @@ class Feature(RoadmapPart):
         return self
 
 
+def when_problem(has_date: bool, has_timeframe: bool, release_id: object) -> tuple[Loc, str] | None:
+    """A release needs exactly one of date and timeframe; the problem, located, if not."""
+    if has_date and has_timeframe:
+        return ("timeframe",), "give either date or timeframe, not both"
+    if not has_date and not has_timeframe:
+        message = (
+            f"release {release_id!r} needs a date (2026-11-15) or a timeframe "
+            "(2026-Q4, 2026-H2, 2026-11)"
+        )
+        return (), message
+    return None
+
+
 class Release(RoadmapPart):
     """One release of the GO roadmap: when, what goal, how measured, which features."""
 
@@ -153,14 +167,9 @@ class Release(RoadmapPart):
 
     @model_validator(mode="after")
     def _one_when(self) -> Release:
-        if self.date is not None and self.timeframe is not None:
-            raise LocatedError([(("timeframe",), "give either date or timeframe, not both")])
-        if self.date is None and self.timeframe is None:
-            message = (
-                f"release {self.id!r} needs a date (2026-11-15) or a timeframe "
-                "(2026-Q4, 2026-H2, 2026-11)"
-            )
-            raise LocatedError([((), message)])
+        problem = when_problem(self.date is not None, self.timeframe is not None, self.id)
+        if problem is not None:
+            raise LocatedError([problem])
         return self
 
     @property
