@@ -101,10 +101,16 @@ def _sync(
     tracker = ctx.tracker()
     plan_shown = build_plan(ctx, roadmap, tracker)
     render_plan(plan_shown, ctx.out, ctx.text_format(None), summary=True)
-    ctx.out.print(
-        "\n[bold]Applying[/bold] with --force: a first sync labels most of the backlog, which "
-        "the blast-radius guard would otherwise refuse.\n"
-    )
+    if store.has_synced(roadmap.product):
+        ctx.out.print("\n[bold]Applying[/bold] the week's changes.\n")
+    else:
+        ctx.out.print(
+            "\n[bold]Applying.[/bold] A first sync labels most of the backlog: the blast-radius "
+            "guard lets a roadmap's first sync add labels (guard.first_sync: allow), and one "
+            "revert would undo it.\n"
+        )
+    # --force only matters for a backlog so messy that even its first sync removes labels
+    # from more issues than the guard allows; the demo must not stop there.
     result = sync_and_record(roadmap, tracker, store, kind="run", force=True)
     if result.report is not None:
         render_apply(result.report, ctx.out)
@@ -167,10 +173,17 @@ def demo(ctx: CommandContext, args: argparse.Namespace) -> int:
                 out.print(f"\n[bold]The HTML report is at {target.resolve()}[/bold]")
         site_file.parent.mkdir(parents=True, exist_ok=True)
         site_file.write_text(json.dumps(sandbox.store.export()), encoding="utf-8")
-    out.print(
-        "Run 'make demo' again: the sandbox resumes a week later, people have changed the "
-        "backlog, and the report shows the drift. ('roadmap-sync demo --fresh' starts over.)"
-    )
+    if resumed:
+        out.print(
+            "Run 'roadmap-sync demo' again for another week, or 'roadmap-sync demo --fresh' to "
+            "start over."
+        )
+    else:
+        out.print(
+            "Run 'roadmap-sync demo' again: the sandbox resumes a week later, people have "
+            "changed the backlog, and the report shows the drift. ('roadmap-sync demo --fresh' "
+            "starts over.)"
+        )
     return status
 
 

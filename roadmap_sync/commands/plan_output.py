@@ -204,11 +204,17 @@ def render_plan(plan: SyncPlan, console: Console, fmt: str, *, summary: bool = F
         render_table(plan, console, summary=summary)
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 def render_apply(report: ApplyReport, console: Console) -> None:
     """What an apply did, for people."""
     if not report.applied:
         console.print(f"[red]Refused:[/red] {escape(report.guard.message)}")
         return
+    if report.guard.first_sync or report.guard.forced:
+        console.print(escape(_sentence(report.guard.message)))
     done = [o.applied for o in report.outcomes if o.ok]
     counts = change_counts(
         len(done), sum(len(c.add) for c in done), sum(len(c.remove) for c in done)

@@ -57,8 +57,14 @@ def sync_and_record(
         plan = make_plan(roadmap, tracker, today=today, now=clock(), progress=progress)
         report: ApplyReport | None = None
         if plan.labels.changes and (confirm is None or confirm(plan)):
+            first = not store.has_synced(roadmap.product, excluding=recorder.run_id)
             report = apply_plan(
-                plan, tracker, force=force, on_batch=recorder.audit, should_stop=should_stop
+                plan,
+                tracker,
+                force=force,
+                on_batch=recorder.audit,
+                should_stop=should_stop,
+                first_sync=first,
             )
     except BaseException as error:
         # No run may stay "running" for ever; the audit rows written so far remain.

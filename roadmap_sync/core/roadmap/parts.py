@@ -6,7 +6,7 @@ Plain pydantic models; the whole-file model and its cross-release rules are in `
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -111,8 +111,21 @@ class LabelsConfig(RoadmapPart):
 class GuardSettings(RoadmapPart):
     """Blast-radius guard: refuse a run that would change more issues than this."""
 
-    max_issues: int = Field(default=500, ge=0)
-    max_share: float = Field(default=0.25, gt=0, le=1)
+    max_issues: int = Field(
+        default=500, ge=0, description="Refuse a sync that changes more issues than this"
+    )
+    max_share: float = Field(
+        default=0.25,
+        gt=0,
+        le=1,
+        description="Refuse a sync that changes more than this share of the traced items",
+    )
+    first_sync: Literal["allow", "refuse"] = Field(
+        default="allow",
+        description="allow: a roadmap's first sync may add labels to any number of issues "
+        "(only issues that would lose a label count against the limits); refuse: the limits "
+        "apply to the first sync too",
+    )
 
 
 class FeatureMatch(RoadmapPart):
