@@ -18,6 +18,7 @@ from roadmap_sync.commands import (
     completion,
     demo,
     history_commands,
+    init,
     report,
     serve,
     sync_commands,
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command", required=True, parser_class=_Parser, metavar="COMMAND", title="commands"
     )
+    init.add_arguments(commands)
     check.add_arguments(commands)
     sync_commands.add_arguments(commands)
     demo.add_arguments(commands)

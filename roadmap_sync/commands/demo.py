@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.sandbox.store import SiteData
 from roadmap_sync.state.store import StateStore
 
-EXAMPLE_ROADMAP = Path("config") / "roadmap.example.yaml"
+EXAMPLE_ROADMAP = "examples/roadmap.example.yaml"
 # What people do to the backlog during a demo "week": (issue, Jira edit body).
 WEEK_OF_EDITS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("first story of ACME-3", {"fields": {"parent": {"key": "ACME-7"}}}),
@@ -51,15 +52,11 @@ NEW_WORK: tuple[dict[str, Any], ...] = (
 
 
 def example_roadmap() -> Path:
-    """The example roadmap: from the working directory, else beside the package source."""
-    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
-        candidate = base / EXAMPLE_ROADMAP
-        if candidate.is_file():
-            return candidate
-    raise CommandError(
-        f"cannot find {EXAMPLE_ROADMAP}: run the demo from the repository or pass --config",
-        EXIT_USAGE,
-    )
+    """The example roadmap shipped inside the package, so the demo runs from any directory."""
+    path = Path(str(files("roadmap_sync").joinpath(EXAMPLE_ROADMAP)))
+    if not path.is_file():  # only a zipped install could get here
+        raise CommandError(f"cannot find the packaged {EXAMPLE_ROADMAP}: pass --config", EXIT_USAGE)
+    return path
 
 
 def _first_story_of(sandbox: SandboxServer, epic: str) -> str | None:
@@ -104,11 +101,7 @@ def _sync(
     if store.has_synced(roadmap.product):
         ctx.out.print("\n[bold]Applying[/bold] the week's changes.\n")
     else:
-        ctx.out.print(
-            "\n[bold]Applying.[/bold] A first sync labels most of the backlog: the blast-radius "
-            "guard lets a roadmap's first sync add labels (guard.first_sync: allow), and one "
-            "revert would undo it.\n"
-        )
+        ctx.out.print("\n[bold]Applying[/bold] the roadmap's first sync.\n")
     # --force only matters for a backlog so messy that even its first sync removes labels
     # from more issues than the guard allows; the demo must not stop there.
     result = sync_and_record(roadmap, tracker, store, kind="run", force=True)

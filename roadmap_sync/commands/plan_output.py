@@ -138,7 +138,11 @@ def render_plain(plan: SyncPlan, console: Console, *, summary: bool = False) -> 
     groups = group_changes(plan.labels.changes, plan.classification, plan.roadmap)
     if summary and groups:
         say()
-        for text in aligned([(f"{g.title}:", f"{len(g.lines)} issues") for g in groups]):
+        counts = [
+            (f"{g.title}:", f"{len(g.lines)} issue" + ("" if len(g.lines) == 1 else "s"))
+            for g in groups
+        ]
+        for text in aligned(counts):
             say(text)
     for group in [] if summary else groups:
         say()

@@ -7,6 +7,7 @@ the only place that knows which adapters exist.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -21,6 +22,7 @@ __all__ = [
     "Tracker",
     "TrackerError",
     "TrackerUnreachableError",
+    "VersionInfo",
 ]
 
 ProgressCallback = Callable[[int], None]
@@ -42,6 +44,17 @@ class SiteInfo:
     flavor: str  # the adapter's own variant, e.g. "cloud" or "datacenter"
     base_url: str
     version: str
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """A project's version (Jira's name for a release), as ``init --from-jira`` drafts from."""
+
+    name: str
+    release_date: dt.date | None
+    description: str = ""
+    released: bool = False
+    archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,14 @@ class Tracker(Protocol):
 
     def version_names(self, project: str) -> list[str]:
         """Names of a project's versions (releases, fix versions)."""
+        ...
+
+    def versions(self, project: str) -> list[VersionInfo]:
+        """A project's versions with their dates and descriptions."""
+        ...
+
+    def fetch_epics(self, scope: Scope, types: Sequence[str] = ("Epic",)) -> list[BacklogItem]:
+        """The epic-level items of these issue types in the scope (their fix versions included)."""
         ...
 
     def apply(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:
