@@ -21,6 +21,7 @@ from roadmap_sync.commands import (
     init,
     report,
     serve,
+    suggest,
     sync_commands,
 )
 from roadmap_sync.commands.context import EXIT_FAILED, EXIT_USAGE, CommandContext, CommandError
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_arguments(commands)
     check.add_arguments(commands)
     sync_commands.add_arguments(commands)
+    suggest.add_arguments(commands)
     demo.add_arguments(commands)
     serve.add_arguments(commands)
     report.add_arguments(commands)

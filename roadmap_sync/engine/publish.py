@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from roadmap_sync.core.drift import compute_drift
 from roadmap_sync.core.records import RunRecord
 from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.suggestions import latest_suggestions
 from roadmap_sync.reports.delivery.base import DeliveryResult, RenderedReport
 from roadmap_sync.reports.delivery.dispatch import deliver
 from roadmap_sync.reports.delivery.settings import load_delivery
@@ -27,6 +28,7 @@ from roadmap_sync.reports.html import render_html
 from roadmap_sync.reports.json_report import render_json
 from roadmap_sync.reports.markdown import render_markdown
 from roadmap_sync.reports.model import Report, build_report
+from roadmap_sync.reports.suggestions import suggestion_highlights
 from roadmap_sync.runtime.settings import Settings
 from roadmap_sync.state.store import StateStore
 
@@ -75,7 +77,12 @@ def build_report_for(
         generated_at=now,
         since=previous.taken_at if previous else None,
     )
-    return _announce_first_sync(report, store.run(current.run_id))
+    report = _announce_first_sync(report, store.run(current.run_id))
+    suggestions = latest_suggestions(store, roadmap.product)
+    if suggestions:
+        extra = tuple(suggestion_highlights(suggestions))
+        report = dataclasses.replace(report, highlights=(*report.highlights, *extra))
+    return report
 
 
 def _announce_first_sync(report: Report, run: RunRecord) -> Report:

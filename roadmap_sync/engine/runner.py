@@ -11,12 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+import structlog
+
 from roadmap_sync.core.records import RunKind, RunRecord
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.engine.recorder import Clock, RunRecorder
+from roadmap_sync.engine.suggestions import refresh_suggestions
 from roadmap_sync.engine.sync import ApplyReport, SyncPlan, apply_plan, make_plan
 from roadmap_sync.state.store import StateStore
 from roadmap_sync.trackers.base import ProgressCallback, Tracker, TrackerError
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,4 +77,10 @@ def sync_and_record(
         recorder.fail(reason)
         raise
     run = recorder.finish(plan, report)
+    try:
+        refresh_suggestions(
+            store, run.run_id, plan, clock(), changed=bool(report and report.outcomes)
+        )
+    except Exception as error:  # suggestions are advice: they must never fail a sync
+        log.warning("suggestions_failed", error=type(error).__name__)
     return SyncResult(plan, report, run)
