@@ -20,6 +20,7 @@ from roadmap_sync.commands import (
     history_commands,
     init,
     report,
+    schema,
     serve,
     suggest,
     sync_commands,
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox_command.add_arguments(sandbox_serve)
     sandbox_serve.set_defaults(handler=lambda ctx, args: sandbox_command.serve(args))
+    schema.add_arguments(commands)
     completion.add_arguments(commands, parser)
     return parser
 

@@ -75,7 +75,8 @@ def test_init_writes_the_commented_minimal_file(
     monkeypatch.chdir(tmp_path)
     assert main(["init"]) == 0
     written = Path("roadmap.yaml").read_text()
-    assert written.startswith("# The smallest valid roadmap")
+    assert written.startswith("# Editor completion: roadmap-sync schema --output")
+    assert "\n# The smallest valid roadmap" in written
     assert load_roadmap("roadmap.yaml").product == "Acme Web Shop"
     assert main(["init", "--example"]) == 2
     assert "already exists" in capsys.readouterr().err

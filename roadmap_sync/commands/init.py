@@ -22,10 +22,18 @@ from roadmap_sync.core.roadmap import RoadmapError, RoadmapSource, parse_roadmap
 from roadmap_sync.trackers.base import Tracker, TrackerError
 from roadmap_sync.trackers.registry import adapter
 
+MODELINE = "# yaml-language-server: $schema=roadmap.schema.json\n"
+SCHEMA_HINT = (
+    "# Editor completion: roadmap-sync schema --output roadmap.schema.json, then put this\n"
+    "# line first: # yaml-language-server: $schema=roadmap.schema.json\n"
+)
+
 
 def example_text(name: str) -> str:
-    """An example roadmap shipped inside the package (``minimal`` or ``example``)."""
-    return files("roadmap_sync").joinpath(f"examples/roadmap.{name}.yaml").read_text("utf-8")
+    """An example roadmap shipped inside the package (``minimal`` or ``example``), with how to
+    get the schema its first line names (beside the examples, it is there already)."""
+    text = files("roadmap_sync").joinpath(f"examples/roadmap.{name}.yaml").read_text("utf-8")
+    return SCHEMA_HINT + text.removeprefix(MODELINE)
 
 
 def _projects(value: str) -> list[str]:
