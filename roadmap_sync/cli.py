@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
+from rich.markup import escape
 
 from roadmap_sync import __version__
 from roadmap_sync.commands import (
@@ -124,10 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.handler(ctx, args)
     except CommandError as error:
-        ctx.err.print(f"[red]roadmap-sync:[/red] {ctx.redactor.text(str(error))}")
+        ctx.err.print(f"[red]roadmap-sync:[/red] {escape(ctx.redactor.text(str(error)))}")
         return error.status
     except StoreError as error:  # its message already masks the database password
-        ctx.err.print(f"[red]roadmap-sync:[/red] {ctx.redactor.text(str(error))}")
+        ctx.err.print(f"[red]roadmap-sync:[/red] {escape(ctx.redactor.text(str(error)))}")
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130

@@ -152,3 +152,16 @@ def test_delivery_settings_errors_hide_the_password(
     captured = capsys.readouterr()
     assert "invalid delivery settings" in captured.err
     assert "smtp-pw-very-secret" not in captured.out + captured.err
+
+
+def test_errors_print_brackets_verbatim(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Text from the user's file is printed as written, never read as console markup."""
+    roadmap = tmp_path / "brackets.yaml"
+    roadmap.write_text(
+        'product: "[/red] shop"\ntracker: {projects: [ACME]}\nreleases:\n'
+        '  - {id: "[/red]", name: "[bold]", date: 2026-11-15, goal: "[/]", features: "x"}\n'
+    )
+    assert main(["check", "--config", str(roadmap)]) == 2
+    err = capsys.readouterr().err
+    assert "releases[0].id: '[/red]' is not a release id" in err
+    assert "releases[0].features: expected a list, e.g. [A, B]" in err

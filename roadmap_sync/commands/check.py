@@ -6,6 +6,8 @@ import argparse
 from dataclasses import dataclass
 from typing import Any
 
+from rich.markup import escape
+
 from roadmap_sync.commands.context import (
     EXIT_FAILED,
     EXIT_OK,
@@ -90,11 +92,13 @@ def check(ctx: CommandContext, args: argparse.Namespace) -> int:
             found = [Problem(ctx.redactor.text(str(error)), "check the URL and the network")]
         for problem in found:
             ctx.out.print(
-                f"[red]problem[/red] {roadmap.product}: {problem.what}\n  fix: {problem.fix}"
+                f"[red]problem[/red] {escape(roadmap.product)}: {escape(problem.what)}\n"
+                f"  fix: {escape(problem.fix)}"
             )
         if not found:
             ctx.out.print(
-                f"[green]ok[/green] {roadmap.product}: projects, permissions, versions, epics"
+                f"[green]ok[/green] {escape(roadmap.product)}: projects, permissions, versions, "
+                "epics"
             )
         problems += found
     return EXIT_FAILED if problems else EXIT_OK
