@@ -1,6 +1,7 @@
 """The one entry point: parse arguments, build settings once, wire the parts, return a status.
 
-Exit statuses: 0 ok, 1 run failed, 2 bad config or usage, 3 guard refused.
+Exit statuses: 0 ok, 1 run failed, 2 bad config or usage, 3 guard refused, 4 changes pending
+(plan --detailed-exitcode).
 """
 
 from __future__ import annotations
@@ -10,10 +11,23 @@ import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
+from rich.markup import escape
 
 from roadmap_sync import __version__
-from roadmap_sync.commands import check, demo, history_commands, report, serve, sync_commands
+from roadmap_sync.commands import (
+    check,
+    completion,
+    demo,
+    history_commands,
+    init,
+    report,
+    schema,
+    serve,
+    suggest,
+    sync_commands,
+)
 from roadmap_sync.commands.context import EXIT_FAILED, EXIT_USAGE, CommandContext, CommandError
+from roadmap_sync.commands.help import EXIT_MEANINGS, HelpFormatter, add_command, epilog
 from roadmap_sync.runtime.logs import configure_logging
 from roadmap_sync.runtime.settings import load_settings
 from roadmap_sync.sandbox import command as sandbox_command
@@ -27,28 +41,72 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+DESCRIPTION = """\
+Keep a Jira backlog honest to a goal-oriented product roadmap: trace every backlog item to a \
+release goal, write the answer back to Jira as labels, and report what drifted each week.
+
+Start from your Jira:
+  roadmap-sync init --from-jira --projects ACME --output roadmap.yaml
+  roadmap-sync check --config roadmap.yaml
+  roadmap-sync plan --config roadmap.yaml
+  roadmap-sync apply --config roadmap.yaml
+
+Without Jira: roadmap-sync demo."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line grammar."""
     parser = _Parser(
         prog="roadmap-sync",
-        description="Keep a Jira backlog honest to a goal-oriented product roadmap.",
+        description=DESCRIPTION,
+        epilog="Run 'roadmap-sync COMMAND --help' for a command's options, examples and exit "
+        "statuses.\n\n" + epilog((), EXIT_MEANINGS),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"roadmap-sync {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, metavar="COMMAND", title="commands"
+    )
+    init.add_arguments(commands)
     check.add_arguments(commands)
     sync_commands.add_arguments(commands)
+    suggest.add_arguments(commands)
     demo.add_arguments(commands)
     serve.add_arguments(commands)
     report.add_arguments(commands)
     history_commands.add_arguments(commands)
 
-    sandbox = commands.add_parser(
-        "sandbox", help="a Jira stand-in to try roadmap-sync without Jira"
+    sandbox = add_command(
+        commands,
+        "sandbox",
+        summary="a Jira stand-in to try roadmap-sync without Jira",
+        description="A faithful Jira Cloud or Data Center stand-in on a local port, with a "
+        "generated backlog: what the tests and the demo run against.",
+        examples=[
+            (
+                "roadmap-sync sandbox serve --generate 5000 --port 8080",
+                "then ROADMAP_SYNC_JIRA_URL=http://127.0.0.1:8080",
+            )
+        ],
+        statuses=(0, 2),
     )
-    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
-    sandbox_serve = sandbox_commands.add_parser("serve", help="serve a sandbox Jira site over HTTP")
+    sandbox_commands = sandbox.add_subparsers(
+        dest="sandbox_command", required=True, metavar="COMMAND"
+    )
+    sandbox_serve = add_command(
+        sandbox_commands,
+        "serve",
+        summary="serve a sandbox Jira site over HTTP",
+        description="Serve a sandbox Jira site until SIGINT or SIGTERM. Prints one line, "
+        "'sandbox listening on http://HOST:PORT', once it accepts connections. Accounts: "
+        "the bot (--email/--token), pat@example.com / person-token, viewer@example.com / "
+        "viewer-token.",
+        statuses=(0, 2),
+    )
     sandbox_command.add_arguments(sandbox_serve)
     sandbox_serve.set_defaults(handler=lambda ctx, args: sandbox_command.serve(args))
+    schema.add_arguments(commands)
+    completion.add_arguments(commands, parser)
     return parser
 
 
@@ -67,10 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.handler(ctx, args)
     except CommandError as error:
-        ctx.err.print(f"[red]roadmap-sync:[/red] {ctx.redactor.text(str(error))}")
+        ctx.err.print(f"[red]roadmap-sync:[/red] {escape(ctx.redactor.text(str(error)))}")
         return error.status
     except StoreError as error:  # its message already masks the database password
-        ctx.err.print(f"[red]roadmap-sync:[/red] {ctx.redactor.text(str(error))}")
+        ctx.err.print(f"[red]roadmap-sync:[/red] {escape(ctx.redactor.text(str(error)))}")
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 import pytest
 
@@ -276,8 +277,63 @@ def test_forced_decision_says_it_was_forced() -> None:
 
 
 def test_guard_comes_from_the_roadmap() -> None:
-    """The roadmap's guard key feeds check_guard; defaults are 500 issues and a 0.25 share."""
+    """The roadmap's guard key feeds check_guard; defaults are 500 issues, a 0.25 share, and
+    a first sync that may add labels."""
     assert make_roadmap().guard == GuardSettings(max_issues=500, max_share=0.25)
+    assert make_roadmap().guard.first_sync == "allow"
+
+
+def mixed_plan(adding: int, losing: int) -> LabelPlan:
+    """`adding` issues that only gain a label, `losing` that also lose a stale one."""
+    adds = [LabelChange(f"A-{n}", ("roadmap-r1",), (), ()) for n in range(adding)]
+    losses = [
+        LabelChange(f"B-{n}", ("roadmap-r1",), ("roadmap-r0",), ("roadmap-r0",))
+        for n in range(losing)
+    ]
+    return LabelPlan(tuple(adds + losses))
+
+
+@pytest.mark.parametrize(
+    ("adding", "losing", "first", "setting", "force", "allowed", "first_sync", "forced"),
+    [
+        pytest.param(900, 0, True, "allow", False, True, True, False, id="first-adds-only"),
+        pytest.param(900, 25, True, "allow", False, True, True, False, id="first-few-losses"),
+        pytest.param(900, 26, True, "allow", False, False, False, False, id="first-many-losses"),
+        pytest.param(900, 26, True, "allow", True, True, False, True, id="first-forced"),
+        pytest.param(900, 0, False, "allow", False, False, False, False, id="later-sync"),
+        pytest.param(900, 0, True, "refuse", False, False, False, False, id="first-refused"),
+        pytest.param(10, 0, True, "allow", False, True, False, False, id="first-within-limits"),
+    ],
+)  # fmt: skip
+def test_first_sync_may_add_labels(
+    adding: int,
+    losing: int,
+    first: bool,
+    setting: Literal["allow", "refuse"],
+    force: bool,
+    allowed: bool,
+    first_sync: bool,
+    forced: bool,
+) -> None:
+    """A roadmap's first sync may add labels to any number of issues; only issues that would
+    lose a label count against the limits, and later syncs keep the guard as it is."""
+    guard = GuardSettings(max_issues=500, max_share=0.25, first_sync=setting)
+    decision = check_guard(mixed_plan(adding, losing), 100, guard, force, first_sync=first)
+    assert (decision.allowed, decision.first_sync, decision.forced) == (
+        allowed,
+        first_sync,
+        forced,
+    )
+
+
+def test_first_sync_decision_says_what_it_allows() -> None:
+    """The first-sync decision names the numbers and how to undo it."""
+    decision = check_guard(mixed_plan(90, 5), 100, GuardSettings(), False, first_sync=True)
+    assert decision.message == (
+        "first sync of this roadmap: 95 of 100 issues get labels (+95 labels); the guard counts "
+        "only the 5 issues that would lose a label, at most 25 allowed (guard.first_sync: "
+        "allow). One 'roadmap-sync revert RUN_ID' undoes it"
+    )
 
 
 def test_plan_follows_item_order() -> None:

@@ -179,12 +179,36 @@ def cli_env(
     return big_site
 
 
-def test_guard_refuses_with_exit_3_and_writes_nothing(cli_env: SandboxServer) -> None:
-    """The first sync exceeds the guard: exit 3, zero writes; --force applies it."""
-    assert main(["run", "--once", "--config", str(EXAMPLE)]) == 3
+def test_guard_refuses_with_exit_3_and_writes_nothing(
+    cli_env: SandboxServer, tmp_path: Path
+) -> None:
+    """With guard.first_sync: refuse the first sync exceeds the guard: exit 3, zero writes;
+    --force applies it."""
+    roadmap = tmp_path / "refuse.yaml"
+    roadmap.write_text(EXAMPLE.read_text().replace("first_sync: allow", "first_sync: refuse"))
+    assert main(["run", "--once", "--config", str(roadmap)]) == 3
     assert sandbox_writes(cli_env) == []
-    assert main(["run", "--once", "--force", "--config", str(EXAMPLE)]) == 0
+    assert main(["run", "--once", "--force", "--config", str(roadmap)]) == 0
     assert sandbox_writes(cli_env)
+
+
+def test_first_sync_without_ceremony(
+    cli_env: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A roadmap's first sync labels the backlog without --force, says so in its output and
+    its report, and one revert undoes it; the next large change is guarded again."""
+    before = {key: list(i["fields"]["labels"]) for key, i in cli_env.store.issues.items()}
+    assert main(["run", "--once", "--config", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "First sync of this roadmap:" in out and "revert RUN_ID" in out
+    assert main(["report", "--config", str(EXAMPLE)]) == 0
+    assert "Run 1 was this roadmap's first sync" in capsys.readouterr().out
+    assert main(["revert", "1", "--yes", "--config", str(EXAMPLE)]) == 0
+    after = {key: list(i["fields"]["labels"]) for key, i in cli_env.store.issues.items()}
+    assert {k: sorted(v) for k, v in after.items()} == {k: sorted(v) for k, v in before.items()}
+    writes = len(sandbox_writes(cli_env))
+    assert main(["run", "--once", "--config", str(EXAMPLE)]) == 3
+    assert len(sandbox_writes(cli_env)) == writes
 
 
 def test_plan_json_document(cli_env: SandboxServer, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import platform
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,8 +49,12 @@ def test_syncs_on_schedule_and_reports_health(worker: WorkerProcess) -> None:
     wait_for(lambda: runs(worker) >= 2, 15, "the second, scheduled sync")
     assert time.monotonic() - first_done >= 1.0  # the interval, not a burst
     assert worker.get("/healthz").status_code == 200
-    assert worker.get("/readyz").status_code == 200
+    ready = worker.get("/readyz")
+    assert (ready.status_code, ready.text) == (200, "ready: leader of Acme Web Shop\n")
     metrics = worker.get("/metrics").text
+    assert worker.metric("roadmap_sync_leader", roadmap="Acme Web Shop") == 1
+    assert f'roadmap_sync_build_info{{python="{platform.python_version()}",version="' in metrics
+    assert "_created" not in metrics
     for name in (
         "roadmap_sync_run_duration_seconds_bucket",
         "roadmap_sync_items",

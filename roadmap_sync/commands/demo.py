@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,10 @@ from roadmap_sync.commands.context import (
     CommandError,
     add_config_argument,
 )
-from roadmap_sync.commands.plan_output import render_apply, render_table
+from roadmap_sync.commands.help import add_command
+from roadmap_sync.commands.plan_output import render_apply, render_plan
 from roadmap_sync.commands.sync_commands import build_plan
+from roadmap_sync.commands.text import change_counts
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.engine.publish import build_report_for, publish
 from roadmap_sync.engine.runner import sync_and_record
@@ -34,7 +37,7 @@ from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.sandbox.store import SiteData
 from roadmap_sync.state.store import StateStore
 
-EXAMPLE_ROADMAP = Path("config") / "roadmap.example.yaml"
+EXAMPLE_ROADMAP = "examples/roadmap.example.yaml"
 # What people do to the backlog during a demo "week": (issue, Jira edit body).
 WEEK_OF_EDITS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("first story of ACME-3", {"fields": {"parent": {"key": "ACME-7"}}}),
@@ -49,15 +52,11 @@ NEW_WORK: tuple[dict[str, Any], ...] = (
 
 
 def example_roadmap() -> Path:
-    """The example roadmap: from the working directory, else beside the package source."""
-    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
-        candidate = base / EXAMPLE_ROADMAP
-        if candidate.is_file():
-            return candidate
-    raise CommandError(
-        f"cannot find {EXAMPLE_ROADMAP}: run the demo from the repository or pass --config",
-        EXIT_USAGE,
-    )
+    """The example roadmap shipped inside the package, so the demo runs from any directory."""
+    path = Path(str(files("roadmap_sync").joinpath(EXAMPLE_ROADMAP)))
+    if not path.is_file():  # only a zipped install could get here
+        raise CommandError(f"cannot find the packaged {EXAMPLE_ROADMAP}: pass --config", EXIT_USAGE)
+    return path
 
 
 def _first_story_of(sandbox: SandboxServer, epic: str) -> str | None:
@@ -98,18 +97,22 @@ def _sync(
 ) -> int:
     tracker = ctx.tracker()
     plan_shown = build_plan(ctx, roadmap, tracker)
-    render_table(plan_shown, ctx.out)
-    ctx.out.print(
-        "\n[bold]Applying[/bold] with --force: a first sync labels most of the backlog, which "
-        "the blast-radius guard would otherwise refuse.\n"
-    )
+    render_plan(plan_shown, ctx.out, ctx.text_format(None), summary=True)
+    if store.has_synced(roadmap.product):
+        ctx.out.print("\n[bold]Applying[/bold] the week's changes.\n")
+    else:
+        ctx.out.print("\n[bold]Applying[/bold] the roadmap's first sync.\n")
+    # --force only matters for a backlog so messy that even its first sync removes labels
+    # from more issues than the guard allows; the demo must not stop there.
     result = sync_and_record(roadmap, tracker, store, kind="run", force=True)
     if result.report is not None:
         render_apply(result.report, ctx.out)
     sandbox.store.clear_writes()
     again = build_plan(ctx, roadmap, tracker)
+    labels = again.labels
+    counts = change_counts(labels.issues, labels.labels_added, labels.labels_removed)
     ctx.out.print(
-        f"A second plan over the unchanged backlog: {again.labels.issues} changes, "
+        f"A second plan over the unchanged backlog: {counts}, "
         f"{len(sandbox.store.writes())} writes sent to Jira. Recorded as run {result.run.run_id}."
     )
     failed = result.report is not None and bool(result.report.failed)
@@ -163,19 +166,45 @@ def demo(ctx: CommandContext, args: argparse.Namespace) -> int:
                 out.print(f"\n[bold]The HTML report is at {target.resolve()}[/bold]")
         site_file.parent.mkdir(parents=True, exist_ok=True)
         site_file.write_text(json.dumps(sandbox.store.export()), encoding="utf-8")
-    out.print(
-        "Run 'make demo' again: the sandbox resumes a week later, people have changed the "
-        "backlog, and the report shows the drift. ('roadmap-sync demo --fresh' starts over.)"
-    )
+    if resumed:
+        out.print(
+            "Run 'roadmap-sync demo' again for another week, or 'roadmap-sync demo --fresh' to "
+            "start over."
+        )
+    else:
+        out.print(
+            "Run 'roadmap-sync demo' again: the sandbox resumes a week later, people have "
+            "changed the backlog, and the report shows the drift. ('roadmap-sync demo --fresh' "
+            "starts over.)"
+        )
     return status
 
 
 def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
     """Register demo."""
-    parser = commands.add_parser("demo", help="run the whole product on a built-in sandbox")
+    parser = add_command(
+        commands,
+        "demo",
+        summary="the whole product on a built-in sandbox Jira, no Jira needed",
+        description="Generate a backlog in a sandbox Jira on loopback, plan and apply the "
+        "example roadmap, show that a second plan changes nothing, and write the drift report "
+        "to <data dir>/reports/demo-report.html. The sandbox is kept in <data dir>/demo: the "
+        "next demo resumes it a week later, after people changed the backlog, and its report "
+        "shows the drift.",
+        examples=[
+            ("roadmap-sync demo", "first run; run it again for the week after"),
+            ("roadmap-sync demo --fresh --flavor datacenter", "start over on Data Center"),
+        ],
+    )
     add_config_argument(parser)
-    parser.add_argument("--issues", type=int, default=2000, help="generated backlog size")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--flavor", choices=FLAVORS, default="cloud")
+    parser.add_argument(
+        "--issues", type=int, default=2000, metavar="N", help="generated backlog size (2000)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=1, help="generator seed: the same seed, the same backlog"
+    )
+    parser.add_argument(
+        "--flavor", choices=FLAVORS, default="cloud", help="Jira Cloud (default) or Data Center"
+    )
     parser.add_argument("--fresh", action="store_true", help="forget the previous demo's backlog")
     parser.set_defaults(handler=demo)

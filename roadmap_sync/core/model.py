@@ -208,3 +208,5 @@ class GuardDecision:
     total_items: int
     limit: int
     forced: bool = False
+    # Allowed as a roadmap's first sync, which adds labels (guard.first_sync: allow).
+    first_sync: bool = False

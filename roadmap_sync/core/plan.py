@@ -86,9 +86,19 @@ def plan_labels(
 
 
 def check_guard(
-    plan: LabelPlan, total_items: int, guard: GuardSettings, force: bool
+    plan: LabelPlan,
+    total_items: int,
+    guard: GuardSettings,
+    force: bool,
+    *,
+    first_sync: bool = False,
 ) -> GuardDecision:
-    """Refuse plans that change more issues than `guard` allows, unless forced."""
+    """Refuse plans that change more issues than `guard` allows, unless forced.
+
+    A roadmap's `first_sync` labels most of the backlog by nature; with ``guard.first_sync:
+    allow`` only the issues that would lose a label count against the limits then, since
+    adding labels takes nothing away that a person relied on and one revert undoes it all.
+    """
     changed = plan.issues
     # The epsilon keeps 0.29 * 100 (28.999999999999996 in floating point) at 29.
     share_limit = math.floor(guard.max_share * total_items + 1e-9)
@@ -100,6 +110,15 @@ def check_guard(
     )
     if changed <= limit:
         return GuardDecision(True, numbers, changed, total_items, limit)
+    losing = sum(1 for change in plan.changes if change.remove)
+    if first_sync and guard.first_sync == "allow" and losing <= limit:
+        message = (
+            f"first sync of this roadmap: {changed} of {total_items} issues get labels "
+            f"(+{plan.labels_added} labels); the guard counts only the {losing} issues that would "
+            f"lose a label, at most {limit} allowed (guard.first_sync: allow). One "
+            "'roadmap-sync revert RUN_ID' undoes it"
+        )
+        return GuardDecision(True, message, changed, total_items, limit, first_sync=True)
     if force:
         message = f"--force overrides the guard: {numbers}"
         return GuardDecision(True, message, changed, total_items, limit, forced=True)

@@ -8,6 +8,7 @@ delivery never loses it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ import structlog
 from pydantic import ValidationError
 
 from roadmap_sync.core.drift import compute_drift
+from roadmap_sync.core.records import RunRecord
 from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.suggestions import latest_suggestions
 from roadmap_sync.reports.delivery.base import DeliveryResult, RenderedReport
 from roadmap_sync.reports.delivery.dispatch import deliver
 from roadmap_sync.reports.delivery.settings import load_delivery
@@ -25,6 +28,7 @@ from roadmap_sync.reports.html import render_html
 from roadmap_sync.reports.json_report import render_json
 from roadmap_sync.reports.markdown import render_markdown
 from roadmap_sync.reports.model import Report, build_report
+from roadmap_sync.reports.suggestions import suggestion_highlights
 from roadmap_sync.runtime.settings import Settings
 from roadmap_sync.state.store import StateStore
 
@@ -66,13 +70,31 @@ def build_report_for(
         previous = store.latest_snapshot(roadmap.product, before=cutoff, exclude_run=current.run_id)
     history = store.alignment_history(roadmap.product, since=current.taken_at - TREND_WINDOW)
     drift = compute_drift(previous, current, roadmap, alignment_history=history, today=now.date())
-    return build_report(
+    report = build_report(
         drift,
         roadmap,
         site_url=site_url,
         generated_at=now,
         since=previous.taken_at if previous else None,
     )
+    report = _announce_first_sync(report, store.run(current.run_id))
+    suggestions = latest_suggestions(store, roadmap.product)
+    if suggestions:
+        extra = tuple(suggestion_highlights(suggestions))
+        report = dataclasses.replace(report, highlights=(*report.highlights, *extra))
+    return report
+
+
+def _announce_first_sync(report: Report, run: RunRecord) -> Report:
+    """The report of a roadmap's first sync says that the guard let it label the backlog."""
+    if not run.counts.get("first_sync"):
+        return report
+    note = (
+        f"Run {run.run_id} was this roadmap's first sync: it labelled "
+        f"{run.counts.get('changes_applied', 0)} issues (guard.first_sync: allow); "
+        f"'roadmap-sync revert {run.run_id}' undoes it."
+    )
+    return dataclasses.replace(report, highlights=(note, *report.highlights))
 
 
 def rendered(report: Report, url: str | None = None) -> RenderedReport:

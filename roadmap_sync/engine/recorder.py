@@ -64,6 +64,8 @@ def plan_counts(plan: SyncPlan, report: ApplyReport | None) -> dict[str, int]:
         findings=len(plan.classification.findings),
         **change_counts(plan.labels, report.outcomes if report is not None else None),
     )
+    if report is not None and report.guard.first_sync:
+        counts["first_sync"] = 1  # the report announces it
     return counts
 
 

@@ -11,12 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+import structlog
+
 from roadmap_sync.core.records import RunKind, RunRecord
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.engine.recorder import Clock, RunRecorder
+from roadmap_sync.engine.suggestions import refresh_suggestions
 from roadmap_sync.engine.sync import ApplyReport, SyncPlan, apply_plan, make_plan
 from roadmap_sync.state.store import StateStore
 from roadmap_sync.trackers.base import ProgressCallback, Tracker, TrackerError
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,8 +62,14 @@ def sync_and_record(
         plan = make_plan(roadmap, tracker, today=today, now=clock(), progress=progress)
         report: ApplyReport | None = None
         if plan.labels.changes and (confirm is None or confirm(plan)):
+            first = not store.has_synced(roadmap.product, excluding=recorder.run_id)
             report = apply_plan(
-                plan, tracker, force=force, on_batch=recorder.audit, should_stop=should_stop
+                plan,
+                tracker,
+                force=force,
+                on_batch=recorder.audit,
+                should_stop=should_stop,
+                first_sync=first,
             )
     except BaseException as error:
         # No run may stay "running" for ever; the audit rows written so far remain.
@@ -66,4 +77,10 @@ def sync_and_record(
         recorder.fail(reason)
         raise
     run = recorder.finish(plan, report)
+    try:
+        refresh_suggestions(
+            store, run.run_id, plan, clock(), changed=bool(report and report.outcomes)
+        )
+    except Exception as error:  # suggestions are advice: they must never fail a sync
+        log.warning("suggestions_failed", error=type(error).__name__)
     return SyncResult(plan, report, run)

@@ -101,6 +101,7 @@ def apply_plan(
     on_batch: OutcomeSink | None = None,
     should_stop: Callable[[], bool] | None = None,
     batch_size: int | None = None,
+    first_sync: bool = False,
 ) -> ApplyReport:
     """Write the plan's label changes unless the guard refuses them.
 
@@ -108,10 +109,14 @@ def apply_plan(
     before the next starts, and ``should_stop`` lets a shutdown abandon the remaining batches
     cleanly, so what was written and what was recorded never disagree by more than one batch.
     """
-    decision = check_guard(plan.labels, len(plan.items), plan.roadmap.guard, force)
+    decision = check_guard(
+        plan.labels, len(plan.items), plan.roadmap.guard, force, first_sync=first_sync
+    )
     if not decision.allowed:
         log.warning("guard_refused", roadmap=plan.roadmap.product, reason=decision.message)
         return ApplyReport(decision)
+    if decision.first_sync:
+        log.info("first_sync_allowed", roadmap=plan.roadmap.product, reason=decision.message)
     started = time.perf_counter()
     outcomes: list[ApplyOutcome] = []
     changes = plan.labels.changes

@@ -192,6 +192,21 @@ class StateStore:
         with self._read("list runs") as conn:
             return [t.run_from_row(row) for row in conn.execute(query)]
 
+    def has_synced(self, roadmap: str, *, excluding: int | None = None) -> bool:
+        """Whether a full sync of the roadmap (``run``/``apply``) ever finished ok or partly
+        applied; `excluding` leaves out a run in progress. False means a first sync."""
+        query = (
+            sa.select(t.runs.c.id)
+            .where(t.runs.c.roadmap == roadmap)
+            .where(t.runs.c.kind.in_(("run", "apply")))
+            .where(t.runs.c.outcome.in_(("ok", "partial")))
+            .limit(1)
+        )
+        if excluding is not None:
+            query = query.where(t.runs.c.id != excluding)
+        with self._read("look up earlier syncs") as conn:
+            return conn.execute(query).first() is not None
+
     def alignment_history(
         self, roadmap: str, since: dt.datetime | None = None
     ) -> list[tuple[dt.datetime, float]]:

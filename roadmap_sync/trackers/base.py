@@ -7,19 +7,33 @@ the only place that knows which adapters exist.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from roadmap_sync.core.model import BacklogItem, LabelChange, Scope
 
-__all__ = ["ApplyOutcome", "ProgressCallback", "Scope", "SiteInfo", "Tracker", "TrackerError"]
+__all__ = [
+    "ApplyOutcome",
+    "ProgressCallback",
+    "Scope",
+    "SiteInfo",
+    "Tracker",
+    "TrackerError",
+    "TrackerUnreachableError",
+    "VersionInfo",
+]
 
 ProgressCallback = Callable[[int], None]
 
 
 class TrackerError(Exception):
     """A tracker request failed for good (after retries); the message is safe to show."""
+
+
+class TrackerUnreachableError(TrackerError):
+    """The tracker's site cannot be reached at all (refused, unknown host, not a URL...)."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,17 @@ class SiteInfo:
     flavor: str  # the adapter's own variant, e.g. "cloud" or "datacenter"
     base_url: str
     version: str
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """A project's version (Jira's name for a release), as ``init --from-jira`` drafts from."""
+
+    name: str
+    release_date: dt.date | None
+    description: str = ""
+    released: bool = False
+    archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +102,14 @@ class Tracker(Protocol):
 
     def version_names(self, project: str) -> list[str]:
         """Names of a project's versions (releases, fix versions)."""
+        ...
+
+    def versions(self, project: str) -> list[VersionInfo]:
+        """A project's versions with their dates and descriptions."""
+        ...
+
+    def fetch_epics(self, scope: Scope, types: Sequence[str] = ("Epic",)) -> list[BacklogItem]:
+        """The epic-level items of these issue types in the scope (their fix versions included)."""
         ...
 
     def apply(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:

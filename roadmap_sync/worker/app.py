@@ -168,9 +168,15 @@ class Worker:
         with self._tracker_lock:
             self._tracker = None
 
+    def _leads(self, roadmap: Roadmap) -> bool:
+        """Whether this replica leads the roadmap (acquiring it if free), kept in the metrics."""
+        leads = self.leadership.lead(f"roadmap:{roadmap.product}")
+        self.metrics.leader.labels(roadmap.product).set(1 if leads else 0)
+        return leads
+
     def sync_job(self, roadmap: Roadmap) -> None:
         """A scheduled full sync; failures are logged and retried at the next run."""
-        if self.stopping.is_set() or not self.leadership.lead(f"roadmap:{roadmap.product}"):
+        if self.stopping.is_set() or not self._leads(roadmap):
             log.debug("sync_skipped_not_leader", roadmap=roadmap.product)
             return
         started = time.perf_counter()
@@ -274,9 +280,15 @@ class Worker:
                     problems.append(f"{roadmap.product}: no successful sync yet")
             elif now - last > window:
                 problems.append(f"{roadmap.product}: last successful sync {last.isoformat()}")
+        roles = "; ".join(
+            ("leader of " if self.leadership.holds(f"roadmap:{r.product}") else "follower for ")
+            + r.product
+            for r in self.roadmaps
+        )
         if problems:
-            return HttpResponse(503, ("not ready: " + "; ".join(problems) + "\n").encode())
-        return HttpResponse(200, b"ready\n")
+            body = f"not ready: {'; '.join(problems)} ({roles})\n"
+            return HttpResponse(503, body.encode())
+        return HttpResponse(200, f"ready: {roles}\n".encode())
 
     def _sync_period(self, now: dt.datetime) -> dt.timedelta:
         """Time between two scheduled full syncs (from the cron expression when there is one)."""

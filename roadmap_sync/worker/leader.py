@@ -72,6 +72,11 @@ class Leadership:
             log.info("leadership_acquired", name=name)
             return True
 
+    def holds(self, name: str) -> bool:
+        """Whether this replica led ``name`` when last asked (never acquires: for /readyz)."""
+        with self._lock:
+            return name in self._held
+
     def _still_held(self, name: str) -> bool:
         connection = self._held.get(name)
         if connection is None:

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import platform
 
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+
+from roadmap_sync import __version__
 from roadmap_sync.core.model import Verdict
 
 
@@ -11,6 +21,8 @@ class WorkerMetrics:
     """Runs, items, labels, Jira requests and rate-limit waits."""
 
     def __init__(self) -> None:
+        # The *_created series double every counter and histogram and no dashboard reads them.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry()
         self.runs = Counter(
             "roadmap_sync_runs",
@@ -75,6 +87,19 @@ class WorkerMetrics:
         self.reports = Counter(
             "roadmap_sync_reports", "Weekly reports by result", ["result"], registry=self.registry
         )
+        self.leader = Gauge(
+            "roadmap_sync_leader",
+            "1 while this replica leads the roadmap (syncs it), 0 while another replica does",
+            ["roadmap"],
+            registry=self.registry,
+        )
+        self.build_info = Gauge(
+            "roadmap_sync_build_info",
+            "Always 1; the labels say which roadmap-sync and Python this replica runs",
+            ["version", "python"],
+            registry=self.registry,
+        )
+        self.build_info.labels(__version__, platform.python_version()).set(1)
 
     def record_verdicts(self, roadmap: str, counts: dict[str, int]) -> None:
         """Set the item gauges from a run's counts."""

@@ -22,6 +22,7 @@ from roadmap_sync.core.roadmap.errors import (
     problems_from_validation,
 )
 from roadmap_sync.core.roadmap.model import Roadmap
+from roadmap_sync.core.roadmap.salvage import hidden_problems
 from roadmap_sync.core.roadmap.types import KeySyntax
 
 __all__ = ["RoadmapSource", "parse_roadmap", "parse_roadmaps"]
@@ -47,10 +48,17 @@ def _parse_one(source: RoadmapSource, key_syntax: KeySyntax | None) -> tuple[Roa
         found = "an empty file" if document.data is None else type(document.data).__name__
         message = f"expected a mapping with product, tracker and releases, got {found}"
         raise RoadmapError([ConfigProblem(shown, 1, 1, "", message)])
+    context = {"key_syntax": key_syntax}
     try:
-        roadmap = Roadmap.model_validate(document.data, context={"key_syntax": key_syntax})
+        roadmap = Roadmap.model_validate(document.data, context=context)
     except ValidationError as exc:
-        raise RoadmapError(problems_from_validation(exc, document, Roadmap)) from exc
+        problems = problems_from_validation(exc, document, Roadmap)
+        hidden = [
+            problem_at(document, loc, msg) for loc, msg in hidden_problems(document.data, context)
+        ]
+        # Every problem once, in file order: the hidden ones may repeat what pydantic saw.
+        unique = list(dict.fromkeys([*problems, *hidden]))
+        raise RoadmapError(sorted(unique, key=lambda p: (p.line or 0, p.column or 0))) from exc
     roadmap._source_path = source.path
     roadmap._config_hash = hashlib.sha256(source.raw).hexdigest()
     return roadmap, document

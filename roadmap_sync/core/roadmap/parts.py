@@ -6,7 +6,7 @@ Plain pydantic models; the whole-file model and its cross-release rules are in `
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -30,6 +30,7 @@ __all__ = [
     "LabelsConfig",
     "Release",
     "TrackerConfig",
+    "when_problem",
 ]
 
 
@@ -110,8 +111,21 @@ class LabelsConfig(RoadmapPart):
 class GuardSettings(RoadmapPart):
     """Blast-radius guard: refuse a run that would change more issues than this."""
 
-    max_issues: int = Field(default=500, ge=0)
-    max_share: float = Field(default=0.25, gt=0, le=1)
+    max_issues: int = Field(
+        default=500, ge=0, description="Refuse a sync that changes more issues than this"
+    )
+    max_share: float = Field(
+        default=0.25,
+        gt=0,
+        le=1,
+        description="Refuse a sync that changes more than this share of the traced items",
+    )
+    first_sync: Literal["allow", "refuse"] = Field(
+        default="allow",
+        description="allow: a roadmap's first sync may add labels to any number of issues "
+        "(only issues that would lose a label count against the limits); refuse: the limits "
+        "apply to the first sync too",
+    )
 
 
 class FeatureMatch(RoadmapPart):
@@ -138,6 +152,19 @@ class Feature(RoadmapPart):
         return self
 
 
+def when_problem(has_date: bool, has_timeframe: bool, release_id: object) -> tuple[Loc, str] | None:
+    """A release needs exactly one of date and timeframe; the problem, located, if not."""
+    if has_date and has_timeframe:
+        return ("timeframe",), "give either date or timeframe, not both"
+    if not has_date and not has_timeframe:
+        message = (
+            f"release {release_id!r} needs a date (2026-11-15) or a timeframe "
+            "(2026-Q4, 2026-H2, 2026-11)"
+        )
+        return (), message
+    return None
+
+
 class Release(RoadmapPart):
     """One release of the GO roadmap: when, what goal, how measured, which features."""
 
@@ -153,14 +180,9 @@ class Release(RoadmapPart):
 
     @model_validator(mode="after")
     def _one_when(self) -> Release:
-        if self.date is not None and self.timeframe is not None:
-            raise LocatedError([(("timeframe",), "give either date or timeframe, not both")])
-        if self.date is None and self.timeframe is None:
-            message = (
-                f"release {self.id!r} needs a date (2026-11-15) or a timeframe "
-                "(2026-Q4, 2026-H2, 2026-11)"
-            )
-            raise LocatedError([((), message)])
+        problem = when_problem(self.date is not None, self.timeframe is not None, self.id)
+        if problem is not None:
+            raise LocatedError([problem])
         return self
 
     @property

@@ -8,12 +8,13 @@ updates) and ``jql`` (the queries it sends).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from jira import JIRA
 
-from roadmap_sync.core.model import BacklogItem, LabelChange
+from roadmap_sync.core.model import EPIC_LEVEL, BacklogItem, LabelChange
 from roadmap_sync.runtime.retry import RetryPolicy
 from roadmap_sync.trackers.base import (
     ApplyOutcome,
@@ -21,6 +22,7 @@ from roadmap_sync.trackers.base import (
     Scope,
     SiteInfo,
     TrackerError,
+    VersionInfo,
 )
 from roadmap_sync.trackers.jira.connect import open_client
 from roadmap_sync.trackers.jira.convert import item_from_json
@@ -165,6 +167,17 @@ class JiraTracker:
         versions = self.http.get_json(f"project/{project}/versions", {}, "meta")
         return [str(v["name"]) for v in versions]
 
+    def versions(self, project: str) -> list[VersionInfo]:
+        """A project's versions with release dates and descriptions."""
+        found = self.http.get_json(f"project/{project}/versions", {}, "meta")
+        return [_version(v) for v in found]
+
+    def fetch_epics(self, scope: Scope, types: Sequence[str] = ("Epic",)) -> list[BacklogItem]:
+        """The epic-level issues of these types in the scope."""
+        names = ", ".join(f'"{name}"' for name in types)
+        found = self.fetch_matching(f"({scope_jql(scope)}) AND issuetype in ({names})")
+        return [item for item in found if item.hierarchy_level >= EPIC_LEVEL]
+
     def project_exists(self, project: str) -> bool:
         """Whether the account can see the project."""
         try:
@@ -201,3 +214,19 @@ class JiraTracker:
     def apply(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:
         """Write label changes; per-issue outcomes, failures included, never raises for one."""
         return self._writer.apply(changes)
+
+
+def _version(raw: dict[str, Any]) -> VersionInfo:
+    """A version from Jira's JSON (``releaseDate`` is ``YYYY-MM-DD`` when set)."""
+    when = raw.get("releaseDate")
+    try:
+        release_date = dt.date.fromisoformat(when) if when else None
+    except ValueError:
+        release_date = None
+    return VersionInfo(
+        name=str(raw.get("name", "")),
+        release_date=release_date,
+        description=str(raw.get("description") or ""),
+        released=bool(raw.get("released")),
+        archived=bool(raw.get("archived")),
+    )
