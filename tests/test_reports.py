@@ -417,7 +417,8 @@ def test_json_schema_and_fields() -> None:
     assert document["schema"] == SCHEMA == "roadmap-sync/report@1"
     assert set(document) == {
         "schema", "product", "roadmap", "site_url", "run_id", "generated_at", "since", "today",
-        "first", "highlights", "alignment", "verdicts", "flags", "releases", "moves",
+        "first", "highlights", "alignment", "verdicts", "flags", "numbers", "attention",
+        "releases", "moves",
     }  # fmt: skip
     assert document["since"] == "2026-11-16T07:00:00+00:00"
     assert document["alignment"]["trend"] == [

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from roadmap_sync.core.model import ItemTrace, LabelChange, Verdict
-from roadmap_sync.engine.sync import ApplyReport, SyncPlan
+from roadmap_sync.core.model import LabelChange, Verdict
+from roadmap_sync.core.numbers import Counts, headline
+from roadmap_sync.engine.sync import ApplyReport, SyncPlan, plan_numbers
 
 PLAN_SCHEMA = "roadmap-sync/plan@1"
 FLAGGED_SHOWN = 15
@@ -44,6 +44,7 @@ def plan_document(plan: SyncPlan) -> dict[str, Any]:
             }
         )
     counts = plan.classification.verdict_counts()
+    numbers = plan_numbers(plan)
     return {
         "schema": PLAN_SCHEMA,
         "product": plan.roadmap.product,
@@ -61,6 +62,15 @@ def plan_document(plan: SyncPlan) -> dict[str, Any]:
         "summary": {
             "items": len(plan.items),
             "by_verdict": {verdict.value: counts.get(verdict, 0) for verdict in Verdict},
+            # The headline numbers, defined exactly as the report defines them (core/numbers.py).
+            "numbers": {
+                number.name: {"value": number.value, "definition": number.definition}
+                for number in headline(numbers, uncovered=_uncovered(plan))
+            },
+            "releases": {
+                str(release.id): _release_numbers(numbers, release.id)
+                for release in plan.roadmap.releases
+            },
             "changes": {
                 "issues": plan.labels.issues,
                 "labels_added": plan.labels.labels_added,
@@ -70,11 +80,19 @@ def plan_document(plan: SyncPlan) -> dict[str, Any]:
     }
 
 
-def _release_rows(plan: SyncPlan) -> dict[str | None, list[ItemTrace]]:
-    by_release: dict[str | None, list[ItemTrace]] = defaultdict(list)
-    for trace in plan.classification.traces:
-        by_release[trace.planned_release or trace.scheduled_release].append(trace)
-    return by_release
+def _uncovered(plan: SyncPlan) -> int:
+    return sum(1 for f in plan.classification.findings if f.kind.value == "uncovered_feature")
+
+
+def _release_numbers(numbers: Counts, release_id: str | None) -> dict[str, Any]:
+    bucket = numbers.bucket(release_id)
+    return {
+        "items": bucket.tally.items,
+        "open_items": bucket.tally.open_items,
+        "done_items": bucket.tally.done_items,
+        "points": bucket.tally.points,
+        "out_of_scope": bucket.flags.out_of_scope,
+    }
 
 
 def render_table(plan: SyncPlan, console: Console) -> None:
@@ -84,9 +102,16 @@ def render_table(plan: SyncPlan, console: Console) -> None:
         f"[bold]{roadmap.product}[/bold]: {len(plan.items)} items read from "
         f"{plan.site.base_url} ({plan.site.flavor}) in {plan.read_seconds:.1f}s"
     )
-    by_release = _release_rows(plan)
+    numbers = plan_numbers(plan)
     changes: dict[str, LabelChange] = {c.key: c for c in plan.labels.changes}
-    table = Table(title="Backlog by release", show_lines=False)
+    changed: dict[str | None, int] = dict.fromkeys([*(r.id for r in roadmap.releases), None], 0)
+    known = frozenset(r.id for r in roadmap.releases)
+    for trace in plan.classification.traces:
+        if trace.key in changes:
+            home = trace.planned_release or trace.scheduled_release
+            changed[home if home in known else None] += 1
+    # Open counts, as the report shows them: a done orphan carries no flag and needs no one.
+    table = Table(title="Open backlog by release (done items counted apart)", show_lines=False)
     for column in (
         "release",
         "when",
@@ -99,18 +124,18 @@ def render_table(plan: SyncPlan, console: Console) -> None:
     ):
         table.add_column(column, justify="left" if column in ("release", "goal") else "right")
     for release_id in [r.id for r in roadmap.releases] + [None]:
-        traces = by_release.get(release_id, [])
-        counts = Counter(t.verdict for t in traces)
+        bucket = numbers.bucket(release_id)
+        open_counts = bucket.open_verdicts
         release = roadmap.release(release_id) if release_id else None
         table.add_row(
             f"{release_id} {release.name}" if release else "(no release)",
             release.when if release else "",
             release.goal if release else "",
-            f"[green]{counts[Verdict.ALIGNED]}[/green]",
-            f"[yellow]{counts[Verdict.OUT_OF_SCOPE]}[/yellow]",
-            f"[red]{counts[Verdict.ORPHAN]}[/red]",
-            f"{sum(t.done for t in traces)}/{len(traces)}",
-            str(sum(1 for t in traces if t.key in changes)),
+            f"[green]{open_counts[Verdict.ALIGNED]}[/green]",
+            f"[yellow]{open_counts[Verdict.OUT_OF_SCOPE]}[/yellow]",
+            f"[red]{open_counts[Verdict.ORPHAN]}[/red]",
+            f"{bucket.tally.done_items}/{bucket.tally.items}",
+            str(changed[release_id]),
         )
     console.print(table)
     _render_flagged(plan, console, changes)

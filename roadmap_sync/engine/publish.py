@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from roadmap_sync.core.drift import compute_drift
 from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.reports import message
 from roadmap_sync.reports.delivery.base import DeliveryResult, RenderedReport
 from roadmap_sync.reports.delivery.dispatch import deliver
 from roadmap_sync.reports.delivery.settings import load_delivery
@@ -54,16 +55,18 @@ def build_report_for(
     last: bool = False,
 ) -> Report:
     """The drift report of a roadmap from its stored snapshots."""
-    current = store.latest_snapshot(roadmap.product)
+    current = store.latest_snapshot(roadmap.product, labels=False)
     if current is None:
         raise ReportError(
             f"no sync of {roadmap.product!r} is recorded yet: run 'roadmap-sync run --once' first"
         )
     if last:
-        previous = store.latest_snapshot(roadmap.product, exclude_run=current.run_id)
+        previous = store.latest_snapshot(roadmap.product, exclude_run=current.run_id, labels=False)
     else:
         cutoff = since or current.taken_at - WEEK
-        previous = store.latest_snapshot(roadmap.product, before=cutoff, exclude_run=current.run_id)
+        previous = store.latest_snapshot(
+            roadmap.product, before=cutoff, exclude_run=current.run_id, labels=False
+        )
     history = store.alignment_history(roadmap.product, since=current.taken_at - TREND_WINDOW)
     drift = compute_drift(previous, current, roadmap, alignment_history=history, today=now.date())
     return build_report(
@@ -76,14 +79,15 @@ def build_report_for(
 
 
 def rendered(report: Report, url: str | None = None) -> RenderedReport:
-    """The report as delivery channels take it."""
+    """The report as delivery channels take it: attention first, numbers, links."""
     week = report.generated_at.isocalendar().week
     return RenderedReport(
-        title=f"{report.product}: roadmap drift, week {week}",
+        title=message.subject(report, f"{report.product}: roadmap drift, week {week}"),
         markdown=render_markdown(report),
         html=render_html(report),
-        summary="\n".join(report.highlights[:4]),
+        summary=message.summary(report),
         url=url,
+        links=message.message_links(report),
     )
 
 
@@ -105,16 +109,18 @@ def publish(
 ) -> Published:
     """Save the report (HTML, Markdown, JSON) in the store, then deliver it if asked."""
     product = report.product
-    ready = rendered(report)
-    report_id = store.save_report(report.run_id, product, "html", ready.html, now)
-    store.save_report(report.run_id, product, "markdown", ready.markdown, now)
-    store.save_report(report.run_id, product, "json", render_json(report), now)
-    results: list[DeliveryResult] = []
+    config = None
     if send:
         try:
             config = load_delivery()
         except ValidationError as error:
             raise ReportError(f"invalid delivery settings: {error}") from None
+    ready = rendered(report, config.report_url if config is not None else None)
+    report_id = store.save_report(report.run_id, product, "html", ready.html, now)
+    store.save_report(report.run_id, product, "markdown", ready.markdown, now)
+    store.save_report(report.run_id, product, "json", render_json(report), now)
+    results: list[DeliveryResult] = []
+    if config is not None:
         out_dir = config.report_dir or Path(settings.data_dir) / "reports"
         results = deliver(ready, config, out_dir=out_dir, now=now)
         for result in results:

@@ -20,9 +20,13 @@ __all__ = ["render_html", "tone"]
 TEMPLATE = "report.html.j2"
 
 
-def tone(delta: float | None, *, up_is_good: bool) -> str:
-    """CSS class for a change: good, bad or flat (unknown changes are flat)."""
-    if not delta:
+def tone(delta: float | None, *, up_is_good: bool, shown: str | None = None) -> str:
+    """CSS class for a change: good, bad or flat (unknown changes are flat).
+
+    ``shown`` is the text the reader sees: a change that rounds to "±0" is flat, never red
+    (an alignment drop of 0.4 points used to show "±0 pts" in red).
+    """
+    if not delta or (shown is not None and shown.startswith(("±", "–"))):
         return "flat"
     return "good" if (delta > 0) is up_is_good else "bad"
 

@@ -159,6 +159,18 @@ def report_document(report: Report) -> Json:
             for line in report.verdicts
         },
         "flags": [_flag(flag) for flag in report.flags],
+        "numbers": {
+            number.name: {
+                "title": number.title,
+                "value": number.value,
+                "definition": number.definition,
+            }
+            for number in report.numbers
+        },
+        "attention": [
+            {"kind": line.kind, "text": line.text, "link": _url(line.link)}
+            for line in report.attention
+        ],
         "releases": [_release(section) for section in report.releases],
         "moves": _list(report.moves),
     }

@@ -32,15 +32,45 @@ def _flag(flag: FlagLine) -> str:
     return f"{flag.title} [{flag.count}]({flag.search.url}){change}"
 
 
+def _headline(report: Report) -> str:
+    """Every headline number, each in the words the legend defines."""
+    parts = []
+    alignment = report.alignment
+    change = "" if alignment.delta is None else f" ({percent_points(alignment.delta)})"
+    parts.append(f"**Alignment {percent(alignment.score)}**{change}")
+    parts.extend(_flag(flag) for flag in report.flags)
+    for shown in report.numbers:
+        if shown.name in ("alignment", "orphans", "out_of_scope"):
+            continue
+        parts.append(f"{shown.title} {shown.value if shown.value is not None else '–'}")
+    return " · ".join(parts)
+
+
+def _attention(report: Report) -> Iterator[str]:
+    if not report.attention:
+        return
+    yield ""
+    yield "## Needs your attention"
+    yield ""
+    for line in report.attention:
+        suffix = f" {link(line.link)}" if line.link else ""
+        yield f"- {text(line.text)}{suffix}"
+
+
+def _legend(report: Report) -> Iterator[str]:
+    yield "## What the numbers mean"
+    yield ""
+    for name, definition in report.legend:
+        yield f"- **{name.replace('_', ' ')}**: {text(definition)}"
+
+
 def _header(report: Report) -> Iterator[str]:
     yield f"# {text(report.product)}: roadmap drift"
     since = f"since {day(report.since)}" if report.since else "first report"
     yield f"_{day(report.generated_at)} · {since} · run {report.run_id}_"
     yield ""
-    alignment = report.alignment
-    change = "" if alignment.delta is None else f" ({percent_points(alignment.delta)})"
-    flags = " · ".join(_flag(flag) for flag in report.flags)
-    yield f"**Alignment {percent(alignment.score)}**{change} · {flags}"
+    yield _headline(report)
+    yield from _attention(report)
     yield ""
     yield from (f"- {text(line)}" for line in report.highlights)
 
@@ -126,4 +156,5 @@ def render_markdown(report: Report) -> str:
         lines.append(f"## {text(report.moves.title)} ({report.moves.total})")
         lines.extend(_items(report.moves, title=False))
         lines.append("")
+    lines.extend(_legend(report))
     return "\n".join(lines).rstrip() + "\n"
