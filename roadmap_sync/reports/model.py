@@ -400,7 +400,7 @@ def _section(drift: ReleaseDrift, ctx: _Context) -> ReleaseSection:
         anchor="unplanned" if release is None else f"release-{release.id}",
         title=title,
         goal=None if release is None else release.goal,
-        metrics=() if release is None else release.metrics,
+        metrics=() if release is None else release.metric_names,
         when=None if release is None else release.when,
         end_date=None if release is None else release.end_date,
         overdue=drift.overdue,

@@ -6,10 +6,12 @@ loopback) and are documented in the README's sandbox section.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from roadmap_sync.sandbox.api_issues import edit_issue
 from roadmap_sync.sandbox.catalog import EDITABLE_FIELDS
+from roadmap_sync.sandbox.clock import parse_moment
 from roadmap_sync.sandbox.edits import EditParser
 from roadmap_sync.sandbox.errors import ApiError, bad_request
 from roadmap_sync.sandbox.faults import Fault
@@ -28,6 +30,7 @@ HOOKS_INDEX = {
     "POST /_sandbox/issues": "create an issue as a person ({fields}); fires jira:issue_created",
     "GET|POST|DELETE /_sandbox/faults": "list, arm ({endpoint, kind, ...}) or clear faults",
     "GET|POST|DELETE /_sandbox/webhooks": "list, register ({url, secret, events}) or clear",
+    "GET|POST /_sandbox/clock": "the site's time, or move it ({advance_seconds} or {now})",
 }
 
 
@@ -102,7 +105,8 @@ def person_create(app: SandboxApp, request: Request) -> Response:
     if editable:
         project_key = issue["fields"]["project"]["key"]
         parser = EditParser(app.flavor, app.store.versions_by_name(project_key), app.store.find)
-        app.store.commit(issue["key"], parser.parse(issue, {"fields": editable}, actor), actor)
+        values = parser.parse(issue, {"fields": editable}, actor)
+        app.store.commit(issue["key"], values, actor, history=False)
     return Response(201, {"id": issue["id"], "key": issue["key"]})
 
 
@@ -136,3 +140,19 @@ def webhooks(app: SandboxApp, request: Request) -> Response:
         return Response(201, hook.as_json())
     app.webhooks.drain()
     return Response(200, {"webhooks": app.webhooks.listing()})
+
+
+def clock(app: SandboxApp, request: Request) -> Response:
+    """``GET|POST /_sandbox/clock``: the site's time; POST moves it forward."""
+    if request.method == "POST":
+        body = request.json()
+        if not isinstance(body, dict) or not ({"advance_seconds", "now"} & body.keys()):
+            raise bad_request("Expected {'advance_seconds': N} or {'now': ISO time}.")
+        try:
+            if "now" in body:
+                app.clock.set(parse_moment(str(body["now"])))
+            else:
+                app.clock.advance(timedelta(seconds=float(body["advance_seconds"])))
+        except (TypeError, ValueError) as error:
+            raise bad_request(str(error)) from error
+    return Response(200, {"now": app.clock.now().isoformat()})

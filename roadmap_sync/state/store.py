@@ -33,6 +33,7 @@ from roadmap_sync.core.records import (
     RunRecord,
     Snapshot,
 )
+from roadmap_sync.state import outlook_tables as _outlook_tables  # noqa: F401 - registers them
 from roadmap_sync.state import tables as t
 
 __all__ = ["MIGRATIONS", "NotFoundError", "StateStore", "StoreError", "migration_config"]
