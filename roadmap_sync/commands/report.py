@@ -16,7 +16,13 @@ from roadmap_sync.commands.context import (
     CommandError,
     add_config_argument,
 )
-from roadmap_sync.engine.publish import RENDERERS, ReportError, build_report_for, publish
+from roadmap_sync.engine.publish import (
+    RENDERERS,
+    ROADMAP_RENDERERS,
+    ReportError,
+    build_report_for,
+    publish,
+)
 from roadmap_sync.state.store import StateStore
 
 
@@ -46,7 +52,8 @@ def report(ctx: CommandContext, args: argparse.Namespace) -> int:
                 )
             except ReportError as error:
                 raise CommandError(str(error), EXIT_USAGE) from None
-            text = RENDERERS[args.format](built)
+            renderers = ROADMAP_RENDERERS if args.view == "roadmap" else RENDERERS
+            text = renderers[args.format](built)
             try:
                 published = publish(store, ctx.settings, built, now, send=args.deliver)
             except ReportError as error:
@@ -80,6 +87,12 @@ def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
     when.add_argument("--since", type=_since, metavar="DATE", help="compare with this date")
     when.add_argument("--last", action="store_true", help="compare with the previous run")
     parser.add_argument("--format", choices=sorted(RENDERERS), default="markdown")
+    parser.add_argument(
+        "--view",
+        choices=("full", "roadmap"),
+        default="full",
+        help="roadmap: only the GO roadmap with live status, for stakeholders",
+    )
     parser.add_argument("--output", metavar="PATH", help="write here instead of stdout")
     parser.add_argument("--deliver", action="store_true", help="also send it (file, chat, mail)")
     parser.set_defaults(handler=report)

@@ -56,8 +56,14 @@ DEFINITIONS: Mapping[str, str] = {
     "at_risk_releases": "releases whose forecast gives less than the threshold probability "
     "of finishing by their date",
     "uncovered_features": "roadmap features that no backlog item delivers",
-    "unplanned_share": "items that entered a release's bucket after its baseline, "
-    "over the release's items now",
+    "unplanned_share": "scope items that entered a release after its baseline (added or moved "
+    "in), over its scope items now",
+    "scope_items": "stories, tasks and bugs in the release's bucket (not epics or sub-tasks): "
+    "the unit of forecasts, baselines and burn-up",
+    "throughput": "scope items of the roadmap's projects resolved per week (resolutiondate), "
+    "over the last weeks the forecast samples",
+    "probability_on_time": "share of 10,000 simulated futures in which the release's open "
+    "scope items are done by its date",
 }
 
 

@@ -126,6 +126,19 @@ def _count_empty_epics(
                 scope.feature_epics[(bucket, feature)] += 1
 
 
+def _feature_counts(plan: SyncPlan) -> dict[tuple[str, str], list[int]]:
+    """(release, feature) -> [items, done, flagged] of the items the feature claims."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for trace in plan.classification.traces:
+        if trace.feature is None or trace.planned_release is None:
+            continue
+        entry = counts.setdefault((trace.planned_release, trace.feature), [0, 0, 0])
+        entry[0] += 1
+        entry[1] += trace.done
+        entry[2] += trace.flagged
+    return counts
+
+
 def _growth_rate(
     history: Sequence[tuple[dt.datetime, Json]], items: int, now: dt.datetime
 ) -> float:
@@ -413,6 +426,7 @@ class _Outlook:
         baselines = self.baselines(run_id)
         metrics = self.metrics()
         outlooks: dict[str, Json] = {}
+        features = _feature_counts(self.plan)
         for release in self.roadmap.releases:
             forecast, forecast_reason = forecasts[release.id]
             self.at_risk(release, forecast)
@@ -434,19 +448,18 @@ class _Outlook:
                 "scope_changes": changes,
                 "metrics": metric_list,
                 "goal_met": met,
+                "features": [
+                    dict(zip(("name", "items", "done", "flagged"), (f.name, *counts), strict=True))
+                    for f in release.features
+                    for counts in [features.get((release.id, f.name), [0, 0, 0])]
+                ],
             }
         self.outlooks.record_outlooks(run_id, self.roadmap.product, self.now, outlooks)
         return tuple(self.findings)
 
     def _latest(self) -> dict[str, Json]:
         """The newest recorded outlook of each release (to reuse an unchanged forecast)."""
-        since = self.now - dt.timedelta(days=2)
-        latest: dict[str, Json] = {}
-        for release in self.roadmap.releases:
-            history = self.outlooks.history(self.roadmap.product, release.id, since)
-            if history:
-                latest[release.id] = history[-1][1]
-        return latest
+        return self.outlooks.outlooks(self.roadmap.product, None)
 
 
 def refresh_outlook(

@@ -22,11 +22,13 @@ from roadmap_sync.reports import message
 from roadmap_sync.reports.delivery.base import DeliveryResult, RenderedReport
 from roadmap_sync.reports.delivery.dispatch import deliver
 from roadmap_sync.reports.delivery.settings import load_delivery
-from roadmap_sync.reports.html import render_html
+from roadmap_sync.reports.html import render_html, render_roadmap_html
 from roadmap_sync.reports.json_report import render_json
-from roadmap_sync.reports.markdown import render_markdown
+from roadmap_sync.reports.markdown import render_markdown, render_roadmap_markdown
 from roadmap_sync.reports.model import Report, build_report
+from roadmap_sync.reports.outlook_view import OutlookInput
 from roadmap_sync.runtime.settings import Settings
+from roadmap_sync.state.outlook import OutlookStore
 from roadmap_sync.state.store import StateStore
 
 log = structlog.get_logger(__name__)
@@ -37,6 +39,12 @@ RESEND_GUARD = dt.timedelta(days=6)
 RENDERERS: dict[str, Callable[[Report], str]] = {
     "markdown": render_markdown,
     "html": render_html,
+    "json": render_json,
+}
+# `report --view roadmap`: the GO roadmap alone (JSON carries it in every report already).
+ROADMAP_RENDERERS: dict[str, Callable[[Report], str]] = {
+    "markdown": render_roadmap_markdown,
+    "html": render_roadmap_html,
     "json": render_json,
 }
 
@@ -75,6 +83,30 @@ def build_report_for(
         site_url=site_url,
         generated_at=now,
         since=previous.taken_at if previous else None,
+        outlook=_outlook(store, roadmap, current.run_id, previous.run_id if previous else None),
+    )
+
+
+def _outlook(
+    store: StateStore, roadmap: Roadmap, run_id: int, previous_run: int | None
+) -> OutlookInput:
+    """The forecasts, baselines and metrics recorded with the run, and what the report compares."""
+    outlooks = OutlookStore(store)
+    current = outlooks.outlooks(roadmap.product, run_id)
+    taken = [
+        dt.datetime.fromisoformat(d["baseline"]["at"])
+        for d in current.values()
+        if d.get("baseline")
+    ]
+    since = min(taken, default=None)
+    history = {}
+    if since is not None:
+        history = {r.id: outlooks.history(roadmap.product, r.id, since) for r in roadmap.releases}
+    return OutlookInput(
+        current=current,
+        previous={} if previous_run is None else outlooks.outlooks(roadmap.product, previous_run),
+        history=history,
+        threshold=roadmap.forecast.threshold,
     )
 
 

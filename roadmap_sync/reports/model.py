@@ -28,6 +28,12 @@ from roadmap_sync.core.model import Verdict
 from roadmap_sync.core.numbers import DEFINITIONS, Headline, headline
 from roadmap_sync.core.records import ItemSnapshot
 from roadmap_sync.core.roadmap import Release, Roadmap
+from roadmap_sync.reports.outlook_view import (
+    FeatureStatus,
+    OutlookInput,
+    ReleaseOutlook,
+    release_outlook,
+)
 
 __all__ = [
     "LIST_CAP",
@@ -172,6 +178,8 @@ class ReleaseSection:
     left: ItemList
     newly_flagged: ItemList
     cleared: ItemList
+    outlook: ReleaseOutlook | None = None  # None for the unplanned bucket
+    features: tuple[FeatureStatus, ...] = ()
 
     @property
     def lists(self) -> tuple[ItemList, ...]:
@@ -388,8 +396,26 @@ def _release_flag_jql(release: Release, label: str, ctx: _Context) -> str:
     return f"{ctx.scope} AND labels = {jql_value(label)} AND {within}"
 
 
-def _section(drift: ReleaseDrift, ctx: _Context) -> ReleaseSection:
+def _features(
+    release: Release, outlook: ReleaseOutlook, uncovered: Sequence[str]
+) -> tuple[FeatureStatus, ...]:
+    statuses = []
+    for feature in release.features:
+        counts = outlook.feature_counts.get(feature.name)
+        items, done, flagged = counts if counts is not None else (None, None, None)
+        statuses.append(
+            FeatureStatus(feature.name, items, done, flagged, feature.name in uncovered)
+        )
+    return tuple(statuses)
+
+
+def _section(
+    drift: ReleaseDrift, ctx: _Context, outlook: OutlookInput | None, today: dt.date
+) -> ReleaseSection:
     release = None if drift.release_id is None else ctx.roadmap.release(drift.release_id)
+    view = None
+    if release is not None:
+        view = release_outlook(release.id, release.metric_names, release.end_date, today, outlook)
     title = ctx.title(drift.release_id)
     search = None
     if release is not None:
@@ -421,6 +447,10 @@ def _section(drift: ReleaseDrift, ctx: _Context) -> ReleaseSection:
             "newly_flagged", "Newly flagged", drift.newly_flagged, ctx, True
         ),
         cleared=_flag_changes("cleared", "Flags cleared", drift.cleared, ctx, False),
+        outlook=view,
+        features=()
+        if release is None or view is None
+        else _features(release, view, drift.uncovered_features),
     )
 
 
@@ -484,13 +514,23 @@ def build_report(
     site_url: str,
     generated_at: dt.datetime,
     since: dt.datetime | None,
+    outlook: OutlookInput | None = None,
 ) -> Report:
-    """The report of one drift; `since` defaults to the previous run's time."""
+    """The report of one drift; `since` defaults to the previous run's time.
+
+    `outlook` is what the store recorded about the releases' forecasts, baselines and
+    metrics (None: reported without them, as for runs recorded before they existed).
+    """
     ctx = _Context(roadmap, site_url)
-    sections = tuple(_section(release, ctx) for release in drift.releases)
+    sections = tuple(_section(release, ctx, outlook, drift.today) for release in drift.releases)
     counts = drift.counts
     uncovered = sum(len(section.uncovered_features) for section in sections)
-    numbers = headline(counts, uncovered=uncovered)
+    at_risk = None
+    if outlook is not None and outlook.current:
+        at_risk = sum(
+            1 for s in sections if s.outlook and s.outlook.forecast and s.outlook.forecast.at_risk
+        )
+    numbers = headline(counts, uncovered=uncovered, at_risk=at_risk)
     return Report(
         product=roadmap.product,
         roadmap=drift.roadmap,
@@ -517,13 +557,23 @@ def build_report(
 # The numbers a report shows, in the order its legend explains them.
 LEGEND = (
     "alignment", "orphans", "out_of_scope", "items", "open_items", "done_items", "points",
-    "overdue_releases", "uncovered_features",
+    "overdue_releases", "at_risk_releases", "uncovered_features", "scope_items", "throughput",
+    "probability_on_time", "unplanned_share",
 )  # fmt: skip
 
 
 def _attention(sections: Sequence[ReleaseSection], ctx: _Context) -> tuple[Attention, ...]:
     """What needs the product owner: overdue releases, newly flagged items, uncovered features."""
     lines: list[Attention] = []
+    for section in sections:
+        forecast = section.outlook.forecast if section.outlook else None
+        if forecast is not None and forecast.at_risk and section.end_date is not None:
+            likely = forecast.p85.isoformat() if forecast.p85 else "not within three years"
+            text = (
+                f"{section.title} is at risk: {round(forecast.probability * 100)}% chance of "
+                f"finishing by {section.end_date.isoformat()}; 85% likely by {likely}."
+            )
+            lines.append(Attention("date_at_risk", text, section.search))
     for section in sections:
         if section.overdue and section.end_date is not None:
             text = (

@@ -93,6 +93,13 @@ ROUTES: tuple[Route, ...] = (
     _route("DELETE", "/_sandbox/requests", "hooks", hooks.clear_requests, anonymous=True),
     _route("POST", "/_sandbox/issues/{key}/edit", "hooks", hooks.person_edit, anonymous=True),
     _route("POST", "/_sandbox/issues", "hooks", hooks.person_create, anonymous=True),
+    _route(
+        "POST",
+        "/_sandbox/issues/{key}/transition",
+        "hooks",
+        hooks.person_transition,
+        anonymous=True,
+    ),
     *(
         _route(m, "/_sandbox/faults", "hooks", hooks.faults, anonymous=True)
         for m in ("GET", "POST", "DELETE")

@@ -39,6 +39,8 @@ _NAMES: Mapping[str, tuple[str, str]] = {
     "customfield_10016": ("Story Points", "custom"),
 }
 _MULTI = frozenset({"fixVersions", "components"})
+# Fields Jira sets along with others and does not list in the changelog.
+_UNLOGGED = frozenset({"resolutiondate", "updated", "statuscategorychangedate"})
 
 
 def _id_and_name(value: Any) -> tuple[str | None, str | None]:
@@ -71,6 +73,8 @@ def _parent_items(old: Any, new: Any, flavor: Flavor) -> list[dict[str, Any]]:
 def change_items(field_id: str, old: Any, new: Any, flavor: Flavor) -> list[dict[str, Any]]:
     """The changelog items Jira records for one field changing from ``old`` to ``new``."""
     with_id = flavor == "cloud"
+    if field_id in _UNLOGGED:
+        return []
     if field_id in ("parent", EPIC_LINK_FIELD):
         return _parent_items(old, new, flavor)
     name, fieldtype = _NAMES.get(field_id, (field_id, "custom"))

@@ -16,6 +16,7 @@ from roadmap_sync.sandbox.edits import EditParser
 from roadmap_sync.sandbox.errors import ApiError, bad_request
 from roadmap_sync.sandbox.faults import Fault
 from roadmap_sync.sandbox.http_types import Request, Response
+from roadmap_sync.sandbox.store import jira_timestamp
 from roadmap_sync.sandbox.views import FieldSelection, IssueRenderer
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ HOOKS_INDEX = {
     "GET|POST|DELETE /_sandbox/faults": "list, arm ({endpoint, kind, ...}) or clear faults",
     "GET|POST|DELETE /_sandbox/webhooks": "list, register ({url, secret, events}) or clear",
     "GET|POST /_sandbox/clock": "the site's time, or move it ({advance_seconds} or {now})",
+    "POST /_sandbox/issues/{key}/transition": "move an issue to a status as a person ({status})",
 }
 
 
@@ -156,3 +158,26 @@ def clock(app: SandboxApp, request: Request) -> Response:
         except (TypeError, ValueError) as error:
             raise bad_request(str(error)) from error
     return Response(200, {"now": app.clock.now().isoformat()})
+
+
+def person_transition(app: SandboxApp, request: Request) -> Response:
+    """``POST /_sandbox/issues/{key}/transition``: a person moves an issue to a status.
+
+    Entering a done-category status sets the resolution (Done, or Won't Do) and
+    ``resolutiondate``; leaving it clears both, as Jira's default workflow does.
+    """
+    actor = _person(app, request)
+    body = request.json()
+    if not isinstance(body, dict) or not isinstance(body.get("status"), str):
+        raise bad_request("Expected {'status': name}.")
+    status = _named(app, "status", {"name": body["status"]}, "")
+    done = (status.get("statusCategory") or {}).get("key") == "done"
+    resolution = None
+    if done:
+        wanted = "Won't Do" if status["name"] == "Won't Do" else "Done"
+        resolution = _named(app, "resolution", {"name": wanted}, wanted)
+    key = app.store.get(request.route["key"])["key"]
+    stamp = jira_timestamp(app.clock.now()) if done else None
+    values = {"status": status, "resolution": resolution, "resolutiondate": stamp}
+    app.store.commit(key, values, actor)
+    return Response(200, {"key": key, "status": status["name"]})

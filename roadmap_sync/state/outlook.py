@@ -37,23 +37,36 @@ class OutlookStore:
     # -- per-run outlooks ---------------------------------------------------------------------
     def record_outlooks(
         self, run_id: int, roadmap: str, at: dt.datetime, outlooks: Mapping[str, Json]
-    ) -> None:
-        """Store each release's outlook of a run (once per run)."""
-        if not outlooks:
-            return
+    ) -> int:
+        """Store the outlooks of a run that differ from each release's latest; how many.
+
+        An unchanged outlook adds no row (a sync every 15 minutes would otherwise store the
+        same forecast 96 times a day); readers take the latest row at or before a run.
+        """
+        latest = self.outlooks(roadmap, None)
         rows = [
             {"run_id": run_id, "roadmap": roadmap, "release": release, "at": _utc(at), "data": data}
             for release, data in outlooks.items()
+            if latest.get(release) != data
         ]
-        with self.store._write(f"record outlook of run {run_id}") as conn:
-            conn.execute(o.release_outlooks.insert(), rows)
+        if rows:
+            with self.store._write(f"record outlook of run {run_id}") as conn:
+                conn.execute(o.release_outlooks.insert(), rows)
+        return len(rows)
 
-    def outlooks(self, run_id: int) -> dict[str, Json]:
-        """Release id -> outlook recorded with a run (empty when none was)."""
-        query = sa.select(o.release_outlooks.c.release, o.release_outlooks.c.data).where(
-            o.release_outlooks.c.run_id == run_id
+    def outlooks(self, roadmap: str, run_id: int | None) -> dict[str, Json]:
+        """Release id -> its outlook as of a run (the latest at or before it; None: newest)."""
+        table = o.release_outlooks
+        newest = (
+            sa.select(table.c.release, sa.func.max(table.c.id).label("id"))
+            .where(table.c.roadmap == roadmap)
+            .group_by(table.c.release)
         )
-        with self.store._read(f"read outlook of run {run_id}") as conn:
+        if run_id is not None:
+            newest = newest.where(table.c.run_id <= run_id)
+        latest = newest.subquery()
+        query = sa.select(table.c.release, table.c.data).join(latest, latest.c.id == table.c.id)
+        with self.store._read(f"read outlook of {roadmap}") as conn:
             return {row.release: dict(row.data) for row in conn.execute(query)}
 
     def history(
