@@ -203,6 +203,12 @@ def test_every_rendering_shows_the_same_numbers(demo: tuple[dict[str, Any], Repo
     from_markdown = text_numbers(render_markdown(report).split("\n## ")[0])
     payload = webhook_payload(rendered(report))
     from_chat = text_numbers(payload["text"])
+    # The message leads with what needs attention and links to the Jira searches behind it.
+    assert payload["text"].split("\n")[1].startswith("• ")
+    searches = payload["blocks"][2]["text"]["text"]
+    assert (
+        searches.startswith(f"<{report.site_url}/issues/?jql=") and "|Orphans in Jira>" in searches
+    )
     names = ("alignment", "orphans", "out_of_scope", "overdue_releases", "uncovered_features")
     for name in names:
         values = {
