@@ -136,37 +136,43 @@ def _date(today: dt.date, weeks: float) -> dt.date | None:
 
 
 class _Future:
-    """One simulated future: weekly capacity drawn from history, spent in roadmap order."""
+    """One simulated future: weekly capacity drawn from history, spent in roadmap order.
 
-    __slots__ = ("capacity", "draw", "history", "samples")
+    Tight loops over local names: a forecast simulates about a million weeks.
+    """
+
+    __slots__ = ("cum", "history", "random")
 
     def __init__(self, rng: random.Random, history: Sequence[int]) -> None:
-        self.draw = rng.choice
+        self.random = rng.random
         self.history = history
-        self.samples: list[float] = [0.0]  # cumulative capacity at the end of week t
+        self.cum: list[float] = [0.0]  # cumulative capacity at the end of week t
 
     def capacity_at(self, week: int) -> float:
         """Cumulative capacity after `week` whole weeks (drawing weeks as needed)."""
-        samples = self.samples
-        while len(samples) <= week:
-            samples.append(samples[-1] + self.draw(self.history))
-        return samples[week]
+        cum, history, draw, size = self.cum, self.history, self.random, len(self.history)
+        while len(cum) <= week:
+            cum.append(cum[-1] + history[int(draw() * size)])
+        return cum[week]
 
     def finish(self, prior: float, demand: float, growth: float, start: float) -> float:
         """The (fractional) week when cumulative capacity covers prior + demand + growth * t."""
+        cum, history, draw, size = self.cum, self.history, self.random, len(self.history)
         week = math.floor(start)
-        while True:
-            if week > MAX_WEEKS:
-                return math.inf
+        while week <= MAX_WEEKS:
+            while len(cum) <= week:
+                cum.append(cum[-1] + history[int(draw() * size)])
             needed = prior + demand + growth * week
-            if self.capacity_at(week) >= needed:
+            reached = cum[week]
+            if reached >= needed:
                 if week == 0:
                     return 0.0
-                before = self.capacity_at(week - 1)
-                spent = self.samples[week] - before
+                before = cum[week - 1]
+                spent = reached - before
                 fraction = (needed - before) / spent if spent > 0 else 1.0
                 return max(start, week - 1 + min(1.0, max(0.0, fraction)))
             week += 1
+        return math.inf
 
 
 def _demand(release: ReleaseWork, rng: random.Random, options: ForecastOptions) -> float:
