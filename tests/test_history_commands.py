@@ -133,7 +133,7 @@ def test_report_formats_and_delivery(
     assert markdown.startswith("# ") and f"{site.url}/browse/ACME-" in markdown
     assert main(["report", "--format", "json", "--config", str(EXAMPLE)]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert document["schema"] == "roadmap-sync/report@1"
+    assert document["schema"] == "roadmap-sync/report@2"
     assert document["first"] is True
     html_path = tmp_path / "out" / "report.html"
     assert main(["report", "--format", "html", "--output", str(html_path), "--deliver",

@@ -102,6 +102,14 @@ def test_example_files_load() -> None:
     assert example.product == minimal.product == "Acme Web Shop"
     assert [release.id for release in example.releases] == ["r1", "r2", "r3", "r4"]
     assert example.release("r4").end_date == dt.date(2027, 6, 30)
+    # Goal metrics as code beside plain sentences, and committed scopes.
+    checkout = example.release("r1")
+    assert [m.name for m in checkout.structured_metrics] == [
+        "Checkout conversion",
+        "Cart abandonment",
+    ]
+    assert "Fewer support tickets about payment" in checkout.metric_names
+    assert all(release.committed is not None for release in example.releases)
     epics = {key for r in example.releases for f in r.features for key in f.epics}
     assert epics == {f"ACME-{n}" for n in range(1, 11)}
     assert len(minimal.releases) == 1

@@ -92,5 +92,14 @@ def environment(models: Iterable[type[BaseModel]], pattern: str = "") -> str:
             if pattern and not re.search(pattern, name):
                 continue
             description = (field.description or "").removeprefix("serve: ")
-            lines.append(f"  {ENV_PREFIX}{name.upper()}\n      {description}{_default(field)}")
+            # Wrapped here: the help formatter keeps an epilog's own line breaks (80 columns).
+            text = textwrap.fill(
+                f"{description}{_default(field)}",
+                width=78,
+                initial_indent="      ",
+                subsequent_indent="      ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            lines.append(f"  {ENV_PREFIX}{name.upper()}\n{text}")
     return "\n".join(lines)

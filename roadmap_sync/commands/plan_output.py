@@ -8,7 +8,6 @@ prints one record per line with aligned columns, never truncated or wrapped.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from typing import Any
 
 from rich import box
@@ -18,8 +17,9 @@ from rich.table import Table
 
 from roadmap_sync.commands.changes import group_changes
 from roadmap_sync.commands.text import aligned, change_counts, label_delta
-from roadmap_sync.core.model import ItemTrace, Verdict
-from roadmap_sync.engine.sync import ApplyReport, SyncPlan
+from roadmap_sync.core.model import Verdict
+from roadmap_sync.core.numbers import Counts, headline
+from roadmap_sync.engine.sync import ApplyReport, SyncPlan, plan_numbers
 
 PLAN_SCHEMA = "roadmap-sync/plan@1"
 FAILURES_SHOWN = 15
@@ -48,6 +48,7 @@ def plan_document(plan: SyncPlan) -> dict[str, Any]:
             }
         )
     counts = plan.classification.verdict_counts()
+    numbers = plan_numbers(plan)
     return {
         "schema": PLAN_SCHEMA,
         "product": plan.roadmap.product,
@@ -65,6 +66,15 @@ def plan_document(plan: SyncPlan) -> dict[str, Any]:
         "summary": {
             "items": len(plan.items),
             "by_verdict": {verdict.value: counts.get(verdict, 0) for verdict in Verdict},
+            # The headline numbers, defined exactly as the report defines them (core/numbers.py).
+            "numbers": {
+                number.name: {"value": number.value, "definition": number.definition}
+                for number in headline(numbers, uncovered=_uncovered(plan))
+            },
+            "releases": {
+                str(release.id): _release_numbers(numbers, release.id)
+                for release in plan.roadmap.releases
+            },
             "changes": {
                 "issues": plan.labels.issues,
                 "labels_added": plan.labels.labels_added,
@@ -74,35 +84,52 @@ def plan_document(plan: SyncPlan) -> dict[str, Any]:
     }
 
 
-def _release_rows(plan: SyncPlan) -> dict[str | None, list[ItemTrace]]:
-    by_release: dict[str | None, list[ItemTrace]] = defaultdict(list)
-    for trace in plan.classification.traces:
-        by_release[trace.planned_release or trace.scheduled_release].append(trace)
-    return by_release
+def _uncovered(plan: SyncPlan) -> int:
+    return sum(1 for f in plan.classification.findings if f.kind.value == "uncovered_feature")
+
+
+def _release_numbers(numbers: Counts, release_id: str | None) -> dict[str, Any]:
+    bucket = numbers.bucket(release_id)
+    return {
+        "items": bucket.tally.items,
+        "open_items": bucket.tally.open_items,
+        "done_items": bucket.tally.done_items,
+        "points": bucket.tally.points,
+        "out_of_scope": bucket.flags.out_of_scope,
+    }
 
 
 OVERVIEW_HEADER = ("release", "when", "aligned", "out of scope", "orphan", "done", "changes")
+# The verdict columns count open items, as the report does; a done orphan needs no one.
+OVERVIEW_CAPTION = "Open items by release; done = done/all items; changes = issues changing."
 
 
 def overview_rows(plan: SyncPlan) -> list[tuple[str, ...]]:
-    """Per release (and "(none)" for items in no release): dates, verdict counts, changes."""
+    """Per release (and "(none)" for items in no release): open items by verdict, as the
+    report counts them (core/numbers.py), done of all items, and how many issues change."""
     roadmap = plan.roadmap
-    by_release = _release_rows(plan)
-    changed = set(plan.labels.keys())
+    numbers = plan_numbers(plan)
+    changed_keys = set(plan.labels.keys())
+    changed: dict[str | None, int] = dict.fromkeys([*(r.id for r in roadmap.releases), None], 0)
+    known = frozenset(r.id for r in roadmap.releases)
+    for trace in plan.classification.traces:
+        if trace.key in changed_keys:
+            home = trace.planned_release or trace.scheduled_release
+            changed[home if home in known else None] += 1
     rows: list[tuple[str, ...]] = []
     for release_id in [r.id for r in roadmap.releases] + [None]:
-        traces = by_release.get(release_id, [])
-        counts = Counter(t.verdict for t in traces)
+        bucket = numbers.bucket(release_id)
+        open_counts = bucket.open_verdicts
         release = roadmap.release(release_id) if release_id else None
         rows.append(
             (
                 release_id or "(none)",
                 release.when if release else "",
-                str(counts[Verdict.ALIGNED]),
-                str(counts[Verdict.OUT_OF_SCOPE]),
-                str(counts[Verdict.ORPHAN]),
-                f"{sum(t.done for t in traces)}/{len(traces)}",
-                str(sum(1 for t in traces if t.key in changed)),
+                str(open_counts[Verdict.ALIGNED]),
+                str(open_counts[Verdict.OUT_OF_SCOPE]),
+                str(open_counts[Verdict.ORPHAN]),
+                f"{bucket.tally.done_items}/{bucket.tally.items}",
+                str(changed[release_id]),
             )
         )
     return rows
@@ -133,6 +160,7 @@ def render_plain(plan: SyncPlan, console: Console, *, summary: bool = False) -> 
     for release in plan.roadmap.releases:
         say(f"{release.id}  {release.name}: {release.goal}")
     say()
+    say(OVERVIEW_CAPTION)
     for line in aligned([OVERVIEW_HEADER, *overview_rows(plan)]):
         say(line)
     groups = group_changes(plan.labels.changes, plan.classification, plan.roadmap)
@@ -172,7 +200,7 @@ def render_table(plan: SyncPlan, console: Console, *, summary: bool = False) -> 
             f"{escape(release.goal)}"
         )
     # fold, never "…": a narrow terminal breaks a cell over lines instead of hiding text.
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, caption=OVERVIEW_CAPTION)
     for column in OVERVIEW_HEADER:
         text = column in ("release", "when")
         table.add_column(column, justify="left" if text else "right", overflow="fold")

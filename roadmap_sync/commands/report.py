@@ -17,7 +17,13 @@ from roadmap_sync.commands.context import (
     add_config_argument,
 )
 from roadmap_sync.commands.help import add_command
-from roadmap_sync.engine.publish import RENDERERS, ReportError, build_report_for, publish
+from roadmap_sync.engine.publish import (
+    RENDERERS,
+    ROADMAP_RENDERERS,
+    ReportError,
+    build_report_for,
+    publish,
+)
 from roadmap_sync.state.store import StateStore
 
 
@@ -47,7 +53,8 @@ def report(ctx: CommandContext, args: argparse.Namespace) -> int:
                 )
             except ReportError as error:
                 raise CommandError(str(error), EXIT_USAGE) from None
-            text = RENDERERS[args.format](built)
+            renderers = ROADMAP_RENDERERS if args.view == "roadmap" else RENDERERS
+            text = renderers[args.format](built)
             try:
                 published = publish(store, ctx.settings, built, now, send=args.deliver)
             except ReportError as error:
@@ -100,7 +107,13 @@ def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
         "--format",
         choices=sorted(RENDERERS),
         default="markdown",
-        help="markdown (default), html or json (schema roadmap-sync/report@1)",
+        help="markdown (default), html or json (schema roadmap-sync/report@2)",
+    )
+    parser.add_argument(
+        "--view",
+        choices=("full", "roadmap"),
+        default="full",
+        help="roadmap: only the GO roadmap with live status, for stakeholders",
     )
     parser.add_argument("--output", metavar="PATH", help="write here instead of stdout")
     parser.add_argument(

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from roadmap_sync.core import numbers
 from roadmap_sync.core.model import BacklogItem, Classification, Finding, Verdict
 from roadmap_sync.core.roadmap import Roadmap
 
@@ -63,11 +64,8 @@ class Snapshot:
 
 
 def alignment_score(items: Sequence[ItemSnapshot]) -> float | None:
-    """Share of open, non-ignored items with a planned release; None when there are none."""
-    counted = [i for i in items if not i.done and i.verdict is not Verdict.IGNORED]
-    if not counted:
-        return None
-    return sum(1 for i in counted if i.planned_release is not None) / len(counted)
+    """Share of open, non-ignored items with a planned release (``numbers.alignment_score``)."""
+    return numbers.alignment_score(items)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import structlog
 
 from roadmap_sync.core.model import LabelPlan, Verdict
+from roadmap_sync.core.numbers import Flags
 from roadmap_sync.core.records import (
     AuditRow,
     RunKind,
@@ -56,11 +57,14 @@ def change_counts(labels: LabelPlan, outcomes: Sequence[ApplyOutcome] | None) ->
 
 def plan_counts(plan: SyncPlan, report: ApplyReport | None) -> dict[str, int]:
     """The counts stored with a run (and shown by ``history``)."""
+    numbers = Flags.of(plan.classification.traces)
     verdicts = plan.classification.verdict_counts()
     counts = {f"verdict_{v.value}": verdicts.get(v, 0) for v in Verdict}
     counts.update(
         items=len(plan.items),
-        flagged=sum(1 for trace in plan.classification.traces if trace.flagged),
+        flagged=numbers.orphan + numbers.out_of_scope,
+        flag_orphan=numbers.orphan,
+        flag_out_of_scope=numbers.out_of_scope,
         findings=len(plan.classification.findings),
         **change_counts(plan.labels, report.outcomes if report is not None else None),
     )

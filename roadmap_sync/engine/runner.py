@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 import structlog
 
+from roadmap_sync.core.model import Classification
 from roadmap_sync.core.records import RunKind, RunRecord
 from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.outlook import refresh_outlook
 from roadmap_sync.engine.recorder import Clock, RunRecorder
 from roadmap_sync.engine.suggestions import refresh_suggestions
 from roadmap_sync.engine.sync import ApplyReport, SyncPlan, apply_plan, make_plan
@@ -76,6 +78,11 @@ def sync_and_record(
         reason = str(error) if isinstance(error, TrackerError) else type(error).__name__
         recorder.fail(reason)
         raise
+    # Forecasts, baselines and goal metrics; their findings are stored with the snapshot.
+    extra = refresh_outlook(plan, tracker, store, run_id=recorder.run_id, now=clock(), today=today)
+    if extra:
+        findings = (*plan.classification.findings, *extra)
+        plan = replace(plan, classification=Classification(plan.classification.traces, findings))
     run = recorder.finish(plan, report)
     try:
         refresh_suggestions(

@@ -16,6 +16,7 @@ import structlog
 from roadmap_sync.core.classify import classify
 from roadmap_sync.core.gc_pause import gc_paused
 from roadmap_sync.core.model import BacklogItem, Classification, GuardDecision, LabelPlan
+from roadmap_sync.core.numbers import Counts, count
 from roadmap_sync.core.plan import check_guard, plan_labels
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.trackers.base import ApplyOutcome, SiteInfo, Tracker
@@ -87,6 +88,15 @@ def make_plan(
     )
     return SyncPlan(
         roadmap, tracker.site, items, classification, labels, known_versions, now, read_seconds
+    )
+
+
+def plan_numbers(plan: SyncPlan) -> Counts:
+    """The plan's counts, defined as the report defines them (``core/numbers.py``)."""
+    points = {item.key: item.story_points or 0.0 for item in plan.items}
+    releases = [(release.id, release.end_date) for release in plan.roadmap.releases]
+    return count(
+        plan.classification.traces, releases, today=plan.generated_at.date(), points=points
     )
 
 

@@ -19,7 +19,10 @@ def get_issue(app: SandboxApp, request: Request) -> Response:
     issue = app.store.get(request.route["key"])
     selection = FieldSelection.parse(request.args("fields") or None, "*all")
     renderer = IssueRenderer(app.flavor, request.api_version, app.base_url)
-    return Response(200, renderer.render(issue, selection))
+    rendered = renderer.render(issue, selection)
+    if "changelog" in (request.arg("expand") or "").split(","):
+        rendered["changelog"] = app.store.changelog.expanded(issue["id"])
+    return Response(200, rendered)
 
 
 def edit_issue(app: SandboxApp, request: Request, actor: Account) -> None:

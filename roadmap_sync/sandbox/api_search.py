@@ -41,6 +41,7 @@ def _params(request: Request) -> dict[str, Any]:
         "startAt": request.arg("startAt"),
         "maxResults": request.arg("maxResults"),
         "fields": request.args("fields") or None,
+        "expand": request.arg("expand"),
     }
 
 
@@ -107,6 +108,12 @@ def search_legacy(app: SandboxApp, request: Request) -> Response:
     selection = FieldSelection.parse(_fields(params.get("fields")), "*navigable")
     session = app.search.for_offset(jql, start_at)
     keys, _ = page(session.keys, start_at, limit)
+    issues = _render(app, request, keys, selection)
+    expand = params.get("expand") or ""
+    if "changelog" in (expand if isinstance(expand, list) else str(expand).split(",")):
+        # Data Center answers the whole history of each issue with expand=changelog.
+        for issue in issues:
+            issue["changelog"] = app.store.changelog.expanded(issue["id"])
     return Response(
         200,
         {
@@ -114,7 +121,7 @@ def search_legacy(app: SandboxApp, request: Request) -> Response:
             "startAt": start_at,
             "maxResults": limit,
             "total": len(session.keys),
-            "issues": _render(app, request, keys, selection),
+            "issues": issues,
         },
     )
 

@@ -14,9 +14,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from roadmap_sync.sandbox import api_issues, api_meta, api_search, hooks
+from roadmap_sync.sandbox import api_changelog, api_issues, api_meta, api_search, hooks
 from roadmap_sync.sandbox.bulk import BulkEditor
 from roadmap_sync.sandbox.catalog import Account, Flavor
+from roadmap_sync.sandbox.clock import SiteClock
 from roadmap_sync.sandbox.errors import ApiError
 from roadmap_sync.sandbox.faults import FaultBook
 from roadmap_sync.sandbox.http_types import Request, Response
@@ -72,6 +73,7 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "{api}/search", "search", api_search.search_legacy),
     _route("POST", "{api}/search", "search", api_search.search_legacy),
     _route("POST", "{api}/search/approximate-count", "search", api_search.approximate_count, CLOUD),
+    _route("POST", "{api}/changelog/bulkfetch", "changelog", api_changelog.bulkfetch, CLOUD),
     _route("GET", "{api}/issue/{key}", "issue_get", api_issues.get_issue),
     _route("PUT", "{api}/issue/{key}", "issue_put", api_issues.put_issue, writes=True),
     _route(
@@ -91,6 +93,13 @@ ROUTES: tuple[Route, ...] = (
     _route("DELETE", "/_sandbox/requests", "hooks", hooks.clear_requests, anonymous=True),
     _route("POST", "/_sandbox/issues/{key}/edit", "hooks", hooks.person_edit, anonymous=True),
     _route("POST", "/_sandbox/issues", "hooks", hooks.person_create, anonymous=True),
+    _route(
+        "POST",
+        "/_sandbox/issues/{key}/transition",
+        "hooks",
+        hooks.person_transition,
+        anonymous=True,
+    ),
     *(
         _route(m, "/_sandbox/faults", "hooks", hooks.faults, anonymous=True)
         for m in ("GET", "POST", "DELETE")
@@ -99,14 +108,23 @@ ROUTES: tuple[Route, ...] = (
         _route(m, "/_sandbox/webhooks", "hooks", hooks.webhooks, anonymous=True)
         for m in ("GET", "POST", "DELETE")
     ),
+    *(_route(m, "/_sandbox/clock", "hooks", hooks.clock, anonymous=True) for m in ("GET", "POST")),
 )
 
 
 class SandboxApp:
     """Everything one sandbox site holds, and the request dispatcher."""
 
-    def __init__(self, store: SiteStore, base_url: str, bulk_delay: float = 0.05) -> None:
+    def __init__(
+        self,
+        store: SiteStore,
+        base_url: str,
+        bulk_delay: float = 0.05,
+        clock: SiteClock | None = None,
+    ) -> None:
         self.store = store
+        self.clock = clock or SiteClock()
+        store.changelog.base_url = base_url
         self.flavor: Flavor = store.flavor
         self.base_url = base_url
         self.search = SearchEngine(store)

@@ -6,14 +6,17 @@ loopback) and are documented in the README's sandbox section.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from roadmap_sync.sandbox.api_issues import edit_issue
 from roadmap_sync.sandbox.catalog import EDITABLE_FIELDS
+from roadmap_sync.sandbox.clock import parse_moment
 from roadmap_sync.sandbox.edits import EditParser
 from roadmap_sync.sandbox.errors import ApiError, bad_request
 from roadmap_sync.sandbox.faults import Fault
 from roadmap_sync.sandbox.http_types import Request, Response
+from roadmap_sync.sandbox.store import jira_timestamp
 from roadmap_sync.sandbox.views import FieldSelection, IssueRenderer
 
 if TYPE_CHECKING:
@@ -28,6 +31,8 @@ HOOKS_INDEX = {
     "POST /_sandbox/issues": "create an issue as a person ({fields}); fires jira:issue_created",
     "GET|POST|DELETE /_sandbox/faults": "list, arm ({endpoint, kind, ...}) or clear faults",
     "GET|POST|DELETE /_sandbox/webhooks": "list, register ({url, secret, events}) or clear",
+    "GET|POST /_sandbox/clock": "the site's time, or move it ({advance_seconds} or {now})",
+    "POST /_sandbox/issues/{key}/transition": "move an issue to a status as a person ({status})",
 }
 
 
@@ -102,7 +107,8 @@ def person_create(app: SandboxApp, request: Request) -> Response:
     if editable:
         project_key = issue["fields"]["project"]["key"]
         parser = EditParser(app.flavor, app.store.versions_by_name(project_key), app.store.find)
-        app.store.commit(issue["key"], parser.parse(issue, {"fields": editable}, actor), actor)
+        values = parser.parse(issue, {"fields": editable}, actor)
+        app.store.commit(issue["key"], values, actor, history=False)
     return Response(201, {"id": issue["id"], "key": issue["key"]})
 
 
@@ -136,3 +142,42 @@ def webhooks(app: SandboxApp, request: Request) -> Response:
         return Response(201, hook.as_json())
     app.webhooks.drain()
     return Response(200, {"webhooks": app.webhooks.listing()})
+
+
+def clock(app: SandboxApp, request: Request) -> Response:
+    """``GET|POST /_sandbox/clock``: the site's time; POST moves it forward."""
+    if request.method == "POST":
+        body = request.json()
+        if not isinstance(body, dict) or not ({"advance_seconds", "now"} & body.keys()):
+            raise bad_request("Expected {'advance_seconds': N} or {'now': ISO time}.")
+        try:
+            if "now" in body:
+                app.clock.set(parse_moment(str(body["now"])))
+            else:
+                app.clock.advance(timedelta(seconds=float(body["advance_seconds"])))
+        except (TypeError, ValueError) as error:
+            raise bad_request(str(error)) from error
+    return Response(200, {"now": app.clock.now().isoformat()})
+
+
+def person_transition(app: SandboxApp, request: Request) -> Response:
+    """``POST /_sandbox/issues/{key}/transition``: a person moves an issue to a status.
+
+    Entering a done-category status sets the resolution (Done, or Won't Do) and
+    ``resolutiondate``; leaving it clears both, as Jira's default workflow does.
+    """
+    actor = _person(app, request)
+    body = request.json()
+    if not isinstance(body, dict) or not isinstance(body.get("status"), str):
+        raise bad_request("Expected {'status': name}.")
+    status = _named(app, "status", {"name": body["status"]}, "")
+    done = (status.get("statusCategory") or {}).get("key") == "done"
+    resolution = None
+    if done:
+        wanted = "Won't Do" if status["name"] == "Won't Do" else "Done"
+        resolution = _named(app, "resolution", {"name": wanted}, wanted)
+    key = app.store.get(request.route["key"])["key"]
+    stamp = jira_timestamp(app.clock.now()) if done else None
+    values = {"status": status, "resolution": resolution, "resolutiondate": stamp}
+    app.store.commit(key, values, actor)
+    return Response(200, {"key": key, "status": status["name"]})

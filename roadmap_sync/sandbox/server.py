@@ -22,10 +22,11 @@ from urllib.parse import parse_qs, urlsplit
 from roadmap_sync.runtime.http import QuietHandler, QuietServer
 from roadmap_sync.sandbox.app import Route, SandboxApp
 from roadmap_sync.sandbox.catalog import Flavor, default_accounts
+from roadmap_sync.sandbox.clock import SiteClock
 from roadmap_sync.sandbox.errors import ApiError
 from roadmap_sync.sandbox.faults import Fault
 from roadmap_sync.sandbox.http_types import Request, Response
-from roadmap_sync.sandbox.store import SiteData, SiteStore, WriteRecord, utc_now
+from roadmap_sync.sandbox.store import SiteData, SiteStore, WriteRecord
 
 DEFAULT_EMAIL = "bot@example.com"
 DEFAULT_TOKEN = "sandbox-token"
@@ -155,7 +156,7 @@ class SandboxServer:
         port: int = 0,
         email: str = DEFAULT_EMAIL,
         token: str = DEFAULT_TOKEN,
-        clock: Callable[[], datetime] = utc_now,
+        clock: SiteClock | Callable[[], datetime] | None = None,
         bulk_delay: float = 0.05,
     ) -> None:
         self.flavor = flavor
@@ -166,8 +167,14 @@ class SandboxServer:
         self._httpd = QuietServer((host, port), handler)
         bound_host, bound_port = self._httpd.server_address[:2]
         self.url = f"http://{bound_host!s}:{bound_port}"
-        store = SiteStore(data or SiteData(), flavor, default_accounts(email, token), clock)
-        self.app = SandboxApp(store, self.url, bulk_delay)
+        # The site's own time: the wall clock unless told otherwise (SiteClock moves).
+        if clock is None or isinstance(clock, SiteClock):
+            self.clock = clock or SiteClock()
+        else:
+            self.clock = SiteClock(wall=clock)
+        accounts = default_accounts(email, token)
+        store = SiteStore(data or SiteData(), flavor, accounts, self.clock.now)
+        self.app = SandboxApp(store, self.url, bulk_delay, self.clock)
         handler.app = self.app
         self._thread: threading.Thread | None = None
 

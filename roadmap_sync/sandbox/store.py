@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from roadmap_sync.sandbox.catalog import Account, Flavor
+from roadmap_sync.sandbox.changelog import ChangelogBook
+from roadmap_sync.sandbox.clock import parse_moment
 from roadmap_sync.sandbox.errors import not_found_issue
 
 Issue = dict[str, Any]
@@ -104,13 +106,15 @@ class SiteData:
 
     projects: list[dict[str, Any]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    # The site's time when the data was taken (an export's "now"); None when not recorded.
+    now: datetime | None = None
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any], source: str = "<data>") -> SiteData:
-        """Accept ``{"projects": [...], "issues": [...]}``; reject anything else clearly."""
+        """Accept ``{"projects": [...], "issues": [...], "now"?}``; reject anything else clearly."""
         if not isinstance(document, Mapping):
             raise ValueError(f"{source}: expected a JSON object with 'projects' and 'issues'")
-        unknown = set(document) - {"projects", "issues"}
+        unknown = set(document) - {"projects", "issues", "now"}
         if unknown:
             raise ValueError(f"{source}: unknown top-level keys {sorted(unknown)}")
         projects = list(document.get("projects", []))
@@ -118,7 +122,13 @@ class SiteData:
         for index, issue in enumerate(issues):
             if not isinstance(issue, dict) or "key" not in issue or "fields" not in issue:
                 raise ValueError(f"{source}: issues[{index}] lacks 'key' or 'fields'")
-        return cls(projects, issues)
+        now = None
+        if document.get("now") is not None:
+            try:
+                now = parse_moment(str(document["now"]))
+            except ValueError:
+                raise ValueError(f"{source}: 'now' is not an ISO 8601 time") from None
+        return cls(projects, issues, now)
 
     @classmethod
     def from_files(cls, paths: Iterable[Path]) -> SiteData:
@@ -128,6 +138,7 @@ class SiteData:
             part = cls.from_json(json.loads(path.read_text(encoding="utf-8")), str(path))
             merged.projects.extend(part.projects)
             merged.issues.extend(part.issues)
+            merged.now = max(filter(None, (merged.now, part.now)), default=None)
         return merged
 
 
@@ -146,6 +157,7 @@ class SiteStore:
         self._id_to_key: dict[str, str] = {}
         self._listeners: list[ChangeListener] = []
         self._writes: list[WriteRecord] = []
+        self.changelog = ChangelogBook(flavor)
         self._next_id = 10000
         for project in data.projects:
             self._add_project(project)
@@ -175,6 +187,9 @@ class SiteStore:
             raise ValueError(f"duplicate issue key {key}")
         stored: Issue = {"id": str(issue.get("id") or self._allocate_id()), "key": key}
         stored["fields"] = dict(issue["fields"])
+        histories = (issue.get("changelog") or {}).get("histories")
+        if histories:
+            self.changelog.load(stored["id"], histories)
         self._next_id = max(self._next_id, int(stored["id"]) + 1)
         self.issues[key] = stored
         self._id_to_key[stored["id"]] = key
@@ -227,11 +242,14 @@ class SiteStore:
         """Call ``listener`` after every accepted change (webhooks subscribe here)."""
         self._listeners.append(listener)
 
-    def commit(self, key: str, new_values: Mapping[str, Any], actor: Account) -> IssueChange:
-        """Apply field values to an issue, bump ``updated``, and notify listeners.
+    def commit(
+        self, key: str, new_values: Mapping[str, Any], actor: Account, *, history: bool = True
+    ) -> IssueChange:
+        """Apply field values to an issue, bump ``updated``, record the changelog, notify.
 
         Values equal to the current ones are dropped, so an edit that changes nothing leaves
-        ``updated`` and the changelog alone, as Jira does.
+        ``updated`` and the changelog alone, as Jira does. ``history=False`` for the values an
+        issue is created with: Jira's changelog starts after creation.
         """
         with self.lock:
             issue = self.get(key)
@@ -247,7 +265,11 @@ class SiteStore:
             change = IssueChange(issue["key"], actor, tuple(items), now)
             if not changed:
                 return change
-            issue["fields"] = {**fields, **changed, "updated": jira_timestamp(now)}
+            stamp = jira_timestamp(now)
+            if history:
+                edits = [(name, fields.get(name), value) for name, value in changed.items()]
+                self.changelog.record(issue["id"], actor, stamp, edits)
+            issue["fields"] = {**fields, **changed, "updated": stamp}
             snapshot = issue
         for listener in self._listeners:
             listener(change, snapshot)
@@ -287,11 +309,18 @@ class SiteStore:
         return issue
 
     def export(self) -> dict[str, Any]:
-        """The site's projects and issues as a ``--data`` document (to resume it later)."""
+        """Projects, issues (with their changelogs) and the time, as a ``--data`` document."""
         with self.lock:
+            issues = []
+            for issue in self.issues.values():
+                histories = self.changelog.histories(issue["id"])
+                issues.append(
+                    {**issue, "changelog": {"histories": histories}} if histories else issue
+                )
             return {
                 "projects": list(self.projects.values()),
-                "issues": list(self.issues.values()),
+                "issues": issues,
+                "now": self.clock().isoformat(),
             }
 
     # -- write log ---------------------------------------------------------------------------

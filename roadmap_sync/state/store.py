@@ -33,6 +33,7 @@ from roadmap_sync.core.records import (
     RunRecord,
     Snapshot,
 )
+from roadmap_sync.state import outlook_tables as _outlook_tables  # noqa: F401 - registers them
 from roadmap_sync.state import tables as t
 
 __all__ = ["MIGRATIONS", "NotFoundError", "StateStore", "StoreError", "migration_config"]
@@ -259,8 +260,12 @@ class StateStore:
         *,
         before: dt.datetime | None = None,
         exclude_run: int | None = None,
+        labels: bool = True,
     ) -> Snapshot | None:
-        """The newest finished plan/apply/run snapshot of a roadmap, started before ``before``."""
+        """The newest finished plan/apply/run snapshot of a roadmap, started before ``before``.
+
+        ``labels=False`` leaves each item's warnings and owned labels empty (reports).
+        """
         query = (
             sa.select(t.runs)
             .join(t.snapshots, t.snapshots.c.run_id == t.runs.c.id)
@@ -278,7 +283,7 @@ class StateStore:
             query = query.where(t.runs.c.id != exclude_run)
         with self._read(f"read latest snapshot of {roadmap}") as conn:
             row = conn.execute(query).one_or_none()
-            return None if row is None else _load_snapshot(conn, row)
+            return None if row is None else _load_snapshot(conn, row, labels=labels)
 
     # -- audit ------------------------------------------------------------------------------------
 
@@ -476,10 +481,15 @@ def _migrate(engine: Engine) -> None:
 # -- reading a snapshot ----------------------------------------------------------------------
 
 
-def _load_snapshot(conn: Connection, run_row: Row[Any]) -> Snapshot:
+def _load_snapshot(conn: Connection, run_row: Row[Any], *, labels: bool = True) -> Snapshot:
     run_id: int = run_row.id
+    columns, from_row = (
+        (t.ITEM_COLUMNS, t.item_from_row)
+        if labels
+        else (t.REPORT_ITEM_COLUMNS, t.report_item_from_row)
+    )
     item_query = (
-        sa.select(*t.ITEM_COLUMNS)
+        sa.select(*columns)
         .where(t.item_snapshots.c.run_id == run_id)
         .order_by(t.item_snapshots.c.position)
     )
@@ -492,7 +502,7 @@ def _load_snapshot(conn: Connection, run_row: Row[Any]) -> Snapshot:
         run_id=run_id,
         roadmap=run_row.roadmap,
         taken_at=run_row.started_at,
-        items=tuple(map(t.item_from_row, conn.execute(item_query))),
+        items=tuple(map(from_row, conn.execute(item_query))),
         findings=tuple(map(t.finding_from_row, conn.execute(finding_query))),
     )
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from roadmap_sync.core.baseline import FieldChange
 from roadmap_sync.core.model import BacklogItem, LabelChange, Scope
 
 __all__ = [
@@ -126,4 +127,8 @@ class Tracker(Protocol):
 
     def existing_keys(self, keys: Sequence[str]) -> set[str]:
         """Which of these item keys exist and are visible."""
+        ...
+
+    def changelogs(self, keys: Sequence[str]) -> dict[str, list[FieldChange]]:
+        """Scheduling-field changes (fix version, parent) of these items: who and when."""
         ...

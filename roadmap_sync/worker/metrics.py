@@ -43,6 +43,12 @@ class WorkerMetrics:
             ["roadmap", "verdict"],
             registry=self.registry,
         )
+        self.flagged = Gauge(
+            "roadmap_sync_flagged_items",
+            "Open items carrying a flag label at the last full sync (core/numbers.py)",
+            ["roadmap", "flag"],
+            registry=self.registry,
+        )
         self.alignment = Gauge(
             "roadmap_sync_alignment_ratio",
             "Share of open backlog traceable to a release goal at the last full sync",
@@ -105,6 +111,9 @@ class WorkerMetrics:
         """Set the item gauges from a run's counts."""
         for verdict in Verdict:
             self.items.labels(roadmap, verdict.value).set(counts.get(f"verdict_{verdict.value}", 0))
+        for flag in ("orphan", "out_of_scope"):
+            if f"flag_{flag}" in counts:
+                self.flagged.labels(roadmap, flag).set(counts[f"flag_{flag}"])
 
     def on_wait(self, seconds: float) -> None:
         """Retry-After hook of the tracker."""

@@ -15,6 +15,7 @@ from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
 
 from roadmap_sync.core.roadmap.errors import LocatedError
 from roadmap_sync.core.roadmap.parts import (
+    ForecastSettings,
     GuardSettings,
     LabelsConfig,
     Release,
@@ -35,6 +36,7 @@ class Roadmap(RoadmapPart):
     labels: LabelsConfig = LabelsConfig()
     horizon: int = Field(default=1, ge=0)
     guard: GuardSettings = GuardSettings()
+    forecast: ForecastSettings = ForecastSettings()
     # Last, so that its validator sees the validated `labels` in `info.data`.
     releases: tuple[Release, ...] = Field(min_length=1)
 

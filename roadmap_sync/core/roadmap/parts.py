@@ -6,9 +6,9 @@ Plain pydantic models; the whole-file model and its cross-release rules are in `
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from roadmap_sync.core.model import Scope
 from roadmap_sync.core.roadmap.errors import Loc, LocatedError
@@ -26,8 +26,14 @@ from roadmap_sync.core.roadmap.types import (
 __all__ = [
     "Feature",
     "FeatureMatch",
+    "ForecastSettings",
     "GuardSettings",
+    "HttpSource",
     "LabelsConfig",
+    "ManualSource",
+    "Metric",
+    "MetricTarget",
+    "PrometheusSource",
     "Release",
     "TrackerConfig",
     "when_problem",
@@ -165,6 +171,97 @@ def when_problem(has_date: bool, has_timeframe: bool, release_id: object) -> tup
     return None
 
 
+# --- goal metrics as code (issue 12) ----------------------------------------------------------
+
+
+class MetricTarget(RoadmapPart):
+    """What the metric should reach: at least `value` (direction up) or at most it (down)."""
+
+    value: float
+    unit: str = ""
+    direction: Literal["up", "down"] = "up"
+
+    def met_by(self, value: float) -> bool:
+        """Whether a reading reaches the target."""
+        return value >= self.value if self.direction == "up" else value <= self.value
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+class ManualSource(RoadmapPart):
+    """Readings people record in ``metrics.yaml`` next to the roadmap file."""
+
+    type: Literal["manual"] = "manual"
+
+
+class HttpSource(RoadmapPart):
+    """A URL answering JSON; `pointer` (RFC 6901 JSON Pointer) picks the number in it."""
+
+    type: Literal["http"]
+    url: Annotated[str, Field(min_length=1)]
+    pointer: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value)
+
+    @field_validator("pointer")
+    @classmethod
+    def _pointer(cls, value: str) -> str:
+        if value and not value.startswith("/"):
+            raise ValueError(f"{value!r} is not a JSON Pointer (it starts with '/', e.g. /data/0)")
+        return value
+
+
+class PrometheusSource(RoadmapPart):
+    """A Prometheus server's URL and an instant query whose first sample is the reading."""
+
+    type: Literal["prometheus"]
+    url: Annotated[str, Field(min_length=1)]
+    query: Text
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value)
+
+
+MetricSource = Annotated[ManualSource | HttpSource | PrometheusSource, Field(discriminator="type")]
+
+
+class Metric(RoadmapPart):
+    """A goal metric: its target, an optional baseline and review date, where readings come from."""
+
+    name: Text
+    target: MetricTarget
+    baseline: float | None = None
+    review: IsoDate | None = None
+    source: MetricSource = ManualSource()
+
+
+class ForecastSettings(RoadmapPart):
+    """How release forecasts are simulated (defaults suit a team shipping weekly)."""
+
+    weeks: int = Field(default=12, ge=1, le=104)  # throughput history, in weeks
+    futures: int = Field(default=10_000, ge=100, le=100_000)
+    threshold: float = Field(default=0.7, gt=0, lt=1)  # date_at_risk below this probability
+    epic_stories: tuple[int, int] = (3, 8)  # stories an epic without any is assumed to hold
+    seed: int = 0
+
+    @field_validator("epic_stories")
+    @classmethod
+    def _range(cls, value: tuple[int, int]) -> tuple[int, int]:
+        low, high = value
+        if low < 0 or high < low:
+            raise ValueError(f"expected [min, max] with 0 <= min <= max, got {list(value)}")
+        return value
+
+
 class Release(RoadmapPart):
     """One release of the GO roadmap: when, what goal, how measured, which features."""
 
@@ -173,7 +270,11 @@ class Release(RoadmapPart):
     date: IsoDate | None = None
     timeframe: Timeframe | None = None
     goal: Text
-    metrics: tuple[Text, ...] = ()
+    # Plain sentences, or structured metrics with a target and a source of readings.
+    metrics: tuple[Metric | Text, ...] = ()
+    # When the team committed to this scope; the scope baseline is taken then (or when the
+    # release becomes the next one, whichever comes first).
+    committed: IsoDate | None = None
     fix_versions: tuple[Text, ...] = ()
     label: Label | None = None
     features: tuple[Feature, ...] = Field(min_length=1)
@@ -197,3 +298,13 @@ class Release(RoadmapPart):
     def when(self) -> str:
         """The date or timeframe as written, for humans."""
         return self.timeframe or (self.date.isoformat() if self.date else "")
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """Every metric as a sentence: plain ones as written, structured ones by name."""
+        return tuple(m if isinstance(m, str) else m.name for m in self.metrics)
+
+    @property
+    def structured_metrics(self) -> tuple[Metric, ...]:
+        """The metrics that have a target and a source."""
+        return tuple(m for m in self.metrics if isinstance(m, Metric))

@@ -14,6 +14,7 @@ from typing import Any
 
 from jira import JIRA
 
+from roadmap_sync.core.baseline import FieldChange
 from roadmap_sync.core.model import EPIC_LEVEL, BacklogItem, LabelChange
 from roadmap_sync.runtime.retry import RetryPolicy
 from roadmap_sync.trackers.base import (
@@ -24,6 +25,7 @@ from roadmap_sync.trackers.base import (
     TrackerError,
     VersionInfo,
 )
+from roadmap_sync.trackers.jira.changelog import read_changelogs
 from roadmap_sync.trackers.jira.connect import open_client
 from roadmap_sync.trackers.jira.convert import item_from_json
 from roadmap_sync.trackers.jira.jql import children_jql, keys_jql, scope_jql
@@ -44,6 +46,8 @@ SEARCH_FIELDS = (
     "parent",
     "project",
     "updated",
+    "created",  # the baseline tells added from moved-in items by it
+    "resolutiondate",  # the forecast's weekly throughput
 )
 KEYS_PER_QUERY = 200  # keeps `key in (...)` queries well under URL length limits
 NEEDED_PERMISSIONS = ("BROWSE_PROJECTS", "EDIT_ISSUES")
@@ -209,6 +213,12 @@ class JiraTracker:
                 if "HTTP 404" not in str(error):
                     raise
         return found
+
+    def changelogs(self, keys: Sequence[str]) -> dict[str, list[FieldChange]]:
+        """Fix version and parent changes of these issues (Cloud bulk fetch, DC expand)."""
+        return read_changelogs(
+            self.http, keys, cloud=self.jira_site.cloud, issue_ids=self._issue_ids
+        )
 
     # -- writing -------------------------------------------------------------------------------
     def apply(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:
