@@ -79,6 +79,20 @@ class Settings(BaseSettings):
         25.0, gt=0, description="serve: seconds to finish the current write batch on SIGTERM"
     )
 
+    # -- reliability and security (issue 10): the worker's HTTP limits -------------------------
+    http_token: SecretStr | None = Field(
+        None, description="serve: bearer token required on /metrics and /reports/latest"
+    )
+    http_max_connections: int = Field(
+        32, ge=4, le=1000, description="serve: open HTTP connections accepted at once"
+    )
+    http_read_timeout: float = Field(
+        10.0, gt=0, le=300, description="serve: seconds a client has to send a whole request"
+    )
+    http_idle_timeout: float = Field(
+        15.0, ge=1, le=3600, description="serve: seconds an idle keep-alive connection stays open"
+    )
+
     @field_validator("config", mode="before")
     @classmethod
     def _split_paths(cls, value: Any) -> Any:
@@ -122,7 +136,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Secret values to mask wherever text leaves the process."""
-        values = [self.jira_token, self.webhook_secret]
+        values = [self.jira_token, self.webhook_secret, self.http_token]
         found = [v.get_secret_value() for v in values if v is not None]
         if self.state_url:
             password = make_url_password(self.state_url)

@@ -25,7 +25,7 @@ from roadmap_sync.runtime.redact import Redactor
 from roadmap_sync.runtime.settings import Settings
 from roadmap_sync.state.store import StateStore
 from roadmap_sync.trackers.base import Tracker
-from roadmap_sync.worker.http import HttpResponse, make_server
+from roadmap_sync.worker.http import HttpLimits, HttpResponse, make_server
 from roadmap_sync.worker.leader import Leadership
 from roadmap_sync.worker.metrics import WorkerMetrics
 from roadmap_sync.worker.webhooks import Debouncer, parse_event, verify
@@ -64,6 +64,17 @@ def cron_trigger(expression: str, timezone: str) -> CronTrigger:
     return CronTrigger.from_crontab(expression, timezone=timezone)
 
 
+def http_limits(settings: Settings) -> HttpLimits:
+    """What the HTTP server accepts from clients, from the settings."""
+    token = settings.http_token
+    return HttpLimits(
+        max_connections=settings.http_max_connections,
+        read_timeout=settings.http_read_timeout,
+        idle_timeout=settings.http_idle_timeout,
+        token=token.get_secret_value() if token is not None else None,
+    )
+
+
 class Worker:
     """Owns the scheduler, the HTTP server and the shared state of one worker process."""
 
@@ -98,7 +109,9 @@ class Worker:
             },
         )
         self.debouncer = Debouncer(self.settings.webhook_debounce, self.resync_keys)
-        self.http = make_server(self.settings.http_host, self.settings.http_port, self)
+        self.http = make_server(
+            self.settings.http_host, self.settings.http_port, self, http_limits(self.settings)
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
