@@ -58,6 +58,8 @@ def plan_document(plan: SyncPlan) -> dict[str, Any]:
             }
             for finding in plan.classification.findings
         ],
+        # Labels with the bot's prefix that it did not write: left alone (issue 10).
+        "foreign_labels": [{"key": key, "label": label} for key, label in plan.labels.foreign],
         "summary": {
             "items": len(plan.items),
             "by_verdict": {verdict.value: counts.get(verdict, 0) for verdict in Verdict},
@@ -116,6 +118,7 @@ def render_table(plan: SyncPlan, console: Console) -> None:
     _render_flagged(plan, console, changes)
     for finding in plan.classification.findings:
         console.print(f"[magenta]{finding.kind.value}[/magenta] {finding.message}")
+    _render_foreign(plan, console)
     console.print(
         f"[bold]{plan.labels.issues}[/bold] issues would change: "
         f"+{plan.labels.labels_added} labels, -{plan.labels.labels_removed} labels"
@@ -141,6 +144,20 @@ def _render_flagged(plan: SyncPlan, console: Console, changes: dict[str, LabelCh
     console.print(table)
     if len(flagged) > FLAGGED_SHOWN:
         console.print(f"... and {len(flagged) - FLAGGED_SHOWN} more (plan --format json lists all)")
+
+
+def _render_foreign(plan: SyncPlan, console: Console) -> None:
+    """Labels that carry the bot's prefix but are people's: the bot leaves them alone."""
+    foreign = plan.labels.foreign
+    if not foreign:
+        return
+    shown = ", ".join(f"{key} {label}" for key, label in foreign[:FLAGGED_SHOWN])
+    more = f" and {len(foreign) - FLAGGED_SHOWN} more" if len(foreign) > FLAGGED_SHOWN else ""
+    console.print(
+        f"[yellow]foreign_label[/yellow] {len(foreign)} labels start with "
+        f"{plan.roadmap.labels.prefix!r} but are not the bot's, so it leaves them alone "
+        f"(rename them to avoid confusion): {shown}{more}"
+    )
 
 
 def render_apply(report: ApplyReport, console: Console) -> None:

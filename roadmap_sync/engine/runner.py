@@ -54,7 +54,10 @@ def sync_and_record(
     try:
         # "Today" (overdue releases, the horizon) is the site's day, not UTC's.
         today = clock().astimezone(ZoneInfo(timezone)).date()
-        plan = make_plan(roadmap, tracker, today=today, now=clock(), progress=progress)
+        written = store.written_labels(roadmap.product)
+        plan = make_plan(
+            roadmap, tracker, today=today, now=clock(), progress=progress, written=written
+        )
         report: ApplyReport | None = None
         if plan.labels.changes and (confirm is None or confirm(plan)):
             report = apply_plan(

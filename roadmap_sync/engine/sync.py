@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -64,8 +64,13 @@ def make_plan(
     today: dt.date,
     now: dt.datetime,
     progress: Callable[[int], None] | None = None,
+    written: Collection[str] = (),
 ) -> SyncPlan:
-    """Read every item in the roadmap's scope and decide the label changes."""
+    """Read every item in the roadmap's scope and decide the label changes.
+
+    ``written``: the labels the bot wrote in earlier runs (``StateStore.written_labels``),
+    which it owns with the labels it writes now.
+    """
     started = time.perf_counter()
     config = roadmap.tracker
     # Decoded pages and items pile up by the hundred thousand and form no cycles: full
@@ -77,12 +82,13 @@ def make_plan(
     )
     read_seconds = time.perf_counter() - started
     classification = classify(items, roadmap, today=today, known_versions=known_versions)
-    labels = plan_labels(classification, items, roadmap)
+    labels = plan_labels(classification, items, roadmap, written)
     log.info(
         "plan_ready",
         roadmap=roadmap.product,
         items=len(items),
         changes=labels.issues,
+        foreign_labels=len(labels.foreign),
         read_seconds=round(read_seconds, 3),
     )
     return SyncPlan(

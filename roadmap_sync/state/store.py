@@ -12,6 +12,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +22,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, Engine, Row
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -93,6 +96,18 @@ class StateStore:
     @classmethod
     def open(cls, url: str) -> StateStore:
         """Open (and migrate) the store at ``url``."""
+        return cls(url)
+
+    @classmethod
+    def open_existing(cls, url: str) -> StateStore | None:
+        """The store at ``url`` if an SQLite file is already there (read-only commands must not
+        create one); a server database is always opened."""
+        parsed = _parse_url(url)
+        database = parsed.database or ""
+        if parsed.get_backend_name() == "sqlite" and (
+            database in ("", ":memory:") or not Path(database).expanduser().exists()
+        ):
+            return None
         return cls(url)
 
     def __repr__(self) -> str:
@@ -267,15 +282,53 @@ class StateStore:
 
     # -- audit ------------------------------------------------------------------------------------
 
-    def record_audit(self, rows: Sequence[AuditRow], *, at: dt.datetime | None = None) -> None:
-        """Record attempted label changes, stamped ``at`` (default: now, UTC)."""
-        if not rows:
+    def record_audit(
+        self,
+        rows: Sequence[AuditRow],
+        *,
+        at: dt.datetime | None = None,
+        batch: int | None = None,
+    ) -> None:
+        """Record attempted label changes, stamped ``at`` (default: now, UTC).
+
+        With ``batch``, they confirm that batch's pending rows (``record_intent``), which are
+        replaced in the same transaction. Labels added are remembered as the bot's own.
+        """
+        if not rows and batch is None:
             return
         stamp = _aware(at) if at is not None else dt.datetime.now(dt.UTC)
-        values = [t.audit_values(row, stamp) for row in rows]
+        values = [t.audit_values(row, stamp, batch) for row in rows]
         with self._write("record audit") as conn:
+            if batch is not None and rows:
+                run_ids = {row.run_id for row in rows}
+                conn.execute(
+                    t.audit.delete().where(
+                        t.audit.c.run_id.in_(run_ids),
+                        t.audit.c.batch == batch,
+                        t.audit.c.pending.is_(True),
+                    )
+                )
             for chunk in _chunked(values, _CHUNK):
                 conn.execute(t.audit.insert(), chunk)
+            _remember_written(conn, rows)
+
+    def record_intent(self, rows: Sequence[AuditRow], batch: int) -> None:
+        """Write-ahead: record a batch's changes as pending before they are sent."""
+        if not rows:
+            return
+        stamp = dt.datetime.now(dt.UTC)
+        values = [t.audit_values(replace(row, pending=True), stamp, batch) for row in rows]
+        with self._write("record intended changes") as conn:
+            for chunk in _chunked(values, _CHUNK):
+                conn.execute(t.audit.insert(), chunk)
+            # Before the write: a label that lands while the process dies is still the bot's.
+            _remember_written(conn, rows)
+
+    def written_labels(self, roadmap: str) -> frozenset[str]:
+        """Every label the bot has written for this roadmap (owned with those it writes now)."""
+        query = sa.select(t.written_labels.c.label).where(t.written_labels.c.roadmap == roadmap)
+        with self._read(f"read labels written for {roadmap}") as conn:
+            return frozenset(conn.execute(query).scalars())
 
     def audit(self, run_id: int) -> list[AuditRow]:
         """A run's audit rows in the order they were recorded."""
@@ -456,6 +509,30 @@ def _migrate(engine: Engine) -> None:
             # Two processes opening an empty database would both try to create the tables.
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
         command.upgrade(migration_config(conn), "head")
+
+
+def _remember_written(conn: Connection, rows: Sequence[AuditRow]) -> None:
+    """Add the labels these rows add to ``written_labels`` of their runs' roadmaps."""
+    labels_by_run: dict[int, set[str]] = {}
+    for row in rows:
+        if row.added:
+            labels_by_run.setdefault(row.run_id, set()).update(row.added)
+    if not labels_by_run:
+        return
+    query = sa.select(t.runs.c.id, t.runs.c.roadmap).where(t.runs.c.id.in_(labels_by_run))
+    roadmaps = {run_id: roadmap for run_id, roadmap in conn.execute(query)}
+    values = sorted(
+        {(roadmaps[run], label) for run, labels in labels_by_run.items() for label in labels}
+    )
+    insert = (
+        postgresql_insert(t.written_labels)
+        if conn.dialect.name == "postgresql"
+        else sqlite_insert(t.written_labels)
+    )
+    conn.execute(
+        insert.on_conflict_do_nothing(),
+        [{"roadmap": roadmap, "label": label} for roadmap, label in values],
+    )
 
 
 # -- reading a snapshot ----------------------------------------------------------------------

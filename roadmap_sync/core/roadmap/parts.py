@@ -24,6 +24,7 @@ from roadmap_sync.core.roadmap.types import (
 )
 
 __all__ = [
+    "PREFIX_SEPARATORS",
     "Feature",
     "FeatureMatch",
     "GuardSettings",
@@ -31,6 +32,9 @@ __all__ = [
     "Release",
     "TrackerConfig",
 ]
+
+
+PREFIX_SEPARATORS = ("-", "_", ":", "/", ".")
 
 
 class RoadmapPart(BaseModel):
@@ -89,6 +93,16 @@ class LabelsConfig(RoadmapPart):
     @model_validator(mode="after")
     def _check_ownership(self) -> LabelsConfig:
         problems: list[tuple[Loc, str]] = []
+        if self.prefix[-1] not in PREFIX_SEPARATORS:
+            # 'road' would make 'roadmap' and 'roadworks' look like the bot's labels.
+            problems.append(
+                (
+                    ("prefix",),
+                    f"prefix {self.prefix!r} must end in a separator "
+                    f"({', '.join(PREFIX_SEPARATORS)}), e.g. {self.prefix + '-'!r}, so that "
+                    "people's labels that merely start with it are never taken for the bot's",
+                )
+            )
         for name in ("orphan", "out_of_scope"):
             label = getattr(self, name)
             if not label.startswith(self.prefix):
@@ -102,8 +116,12 @@ class LabelsConfig(RoadmapPart):
             raise LocatedError(problems)
         return self
 
-    def owns(self, label: str) -> bool:
-        """True for labels the bot may add and remove: the prefix, minus the opt-out label."""
+    def prefixed(self, label: str) -> bool:
+        """True for labels that start with the prefix (the opt-out label aside).
+
+        Such a label is not necessarily the bot's: it owns only the labels it writes (see
+        ``Roadmap.owns_label`` and ``core.plan.owned_set``).
+        """
         return label.startswith(self.prefix) and label != self.opt_out
 
 
