@@ -169,3 +169,8 @@ def render_apply(report: ApplyReport, console: Console) -> None:
     console.print(f"[green]{done}[/green] issues updated in {report.seconds:.1f}s")
     for outcome in report.failed[:FLAGGED_SHOWN]:
         console.print(f"[red]failed[/red] {outcome.change.key}: {outcome.error}")
+    if report.stop_reason:
+        console.print(
+            f"[red]Writes stopped:[/red] {report.stop_reason}. The changes not sent are left "
+            "for the next run, which re-reads the backlog and converges."
+        )

@@ -123,6 +123,7 @@ def _recorded_syncs(
                     force=args.force,
                     confirm=confirm,
                     timezone=ctx.settings.timezone,
+                    write_limits=ctx.settings.write_limits(),
                 )
             except TrackerError as error:
                 raise CommandError(ctx.redactor.text(str(error)), EXIT_FAILED) from None

@@ -15,6 +15,7 @@ from roadmap_sync.core.records import RunKind, RunRecord
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.engine.recorder import Clock, RunRecorder
 from roadmap_sync.engine.sync import ApplyReport, SyncPlan, apply_plan, make_plan
+from roadmap_sync.runtime.breaker import WriteBreaker, WriteLimits
 from roadmap_sync.state.store import StateStore
 from roadmap_sync.trackers.base import ProgressCallback, Tracker, TrackerError
 
@@ -45,6 +46,7 @@ def sync_and_record(
     progress: ProgressCallback | None = None,
     clock: Clock = utc_now,
     timezone: str = "UTC",
+    write_limits: WriteLimits | None = None,
 ) -> SyncResult:
     """Plan and apply one roadmap, recording the run, its audit rows and its snapshot.
 
@@ -61,7 +63,13 @@ def sync_and_record(
         report: ApplyReport | None = None
         if plan.labels.changes and (confirm is None or confirm(plan)):
             report = apply_plan(
-                plan, tracker, force=force, on_batch=recorder.audit, should_stop=should_stop
+                plan,
+                tracker,
+                force=force,
+                on_batch=recorder.audit,
+                before_batch=recorder.intend,
+                should_stop=should_stop,
+                breaker=WriteBreaker(write_limits),
             )
     except BaseException as error:
         # No run may stay "running" for ever; the audit rows written so far remain.

@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from roadmap_sync.runtime.breaker import WriteLimits
+
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
 SETTINGS_SOURCES = SettingsConfigDict(
     # A validation error must not echo the raw environment: it holds tokens and passwords.
@@ -92,6 +94,17 @@ class Settings(BaseSettings):
     http_idle_timeout: float = Field(
         15.0, ge=1, le=3600, description="serve: seconds an idle keep-alive connection stays open"
     )
+    # ... and bounded failure: a run stops writing to a tracker that keeps failing.
+    write_failure_limit: int = Field(
+        5, ge=1, le=100_000, description="Failed writes in a row after which a run stops writing"
+    )
+    write_deadline: float = Field(
+        1800.0, gt=0, le=7 * 86400, description="Seconds a run may spend writing labels"
+    )
+
+    def write_limits(self) -> WriteLimits:
+        """The write breaker's limits."""
+        return WriteLimits(self.write_failure_limit, self.write_deadline)
 
     @field_validator("config", mode="before")
     @classmethod

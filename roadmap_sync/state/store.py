@@ -37,6 +37,7 @@ from roadmap_sync.core.records import (
     Snapshot,
 )
 from roadmap_sync.state import tables as t
+from roadmap_sync.state.leases import open_leases
 
 __all__ = ["MIGRATIONS", "NotFoundError", "StateStore", "StoreError", "migration_config"]
 
@@ -92,6 +93,9 @@ class StateStore:
         except (SQLAlchemyError, CommandError) as exc:
             self._engine.dispose()
             raise StoreError(f"cannot open state store {self._label}: {_reason(exc)}") from exc
+        self._leases = open_leases(parsed)
+        # A process that opens the store is the "next run or worker" of a run killed mid-apply.
+        self.mark_interrupted()
 
     @classmethod
     def open(cls, url: str) -> StateStore:
@@ -125,7 +129,8 @@ class StateStore:
         self.close()
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and give up the leases of runs still held)."""
+        self._leases.close()
         self._engine.dispose()
 
     def ping(self) -> bool:
@@ -160,7 +165,13 @@ class StateStore:
             "reverts_run": reverts_run,
         }
         with self._write("start run") as conn:
-            return _new_id(conn.execute(t.runs.insert().values(values)))
+            run_id = _new_id(conn.execute(t.runs.insert().values(values)))
+            # Before the row is visible to others, so nobody sees it running without a lease.
+            try:
+                self._leases.hold(run_id)
+            except (OSError, SQLAlchemyError) as exc:
+                raise StoreError(f"cannot take the lease of run {run_id}: {exc}") from None
+        return run_id
 
     def finish_run(
         self,
@@ -186,6 +197,54 @@ class StateStore:
         with self._write(f"finish run {run_id}") as conn:
             if conn.execute(update).rowcount == 0:
                 raise NotFoundError(f"no run {run_id}")
+        self._leases.release(run_id)
+
+    def mark_interrupted(self, roadmap: str | None = None) -> list[int]:
+        """Mark ``interrupted`` every running run whose process is gone (its lease is free).
+
+        Such a run was killed mid-way (SIGKILL, a lost node): its audit holds what it intended
+        and what it confirmed; ``revert`` re-reads the issues to undo whatever landed.
+        """
+        query = sa.select(t.runs.c.id).where(t.runs.c.outcome == "running")
+        if roadmap is not None:
+            query = query.where(t.runs.c.roadmap == roadmap)
+        with self._read("list running runs") as conn:
+            running = list(conn.execute(query).scalars())
+        dead = [run_id for run_id in running if not self._lease_alive(run_id)]
+        for run_id in dead:
+            self._close_interrupted(run_id)
+        return dead
+
+    def _lease_alive(self, run_id: int) -> bool:
+        try:
+            return self._leases.alive(run_id)
+        except (OSError, SQLAlchemyError) as exc:
+            raise StoreError(f"cannot check the lease of run {run_id}: {exc}") from None
+
+    def _close_interrupted(self, run_id: int) -> None:
+        audit = t.audit.c
+        tallies = sa.select(
+            sa.func.count().filter(audit.ok.is_(True)),
+            sa.func.count().filter(audit.ok.is_(False), audit.pending.is_(False)),
+            sa.func.count().filter(audit.pending.is_(True)),
+            sa.func.max(audit.at),
+        ).where(audit.run_id == run_id)
+        with self._write(f"mark run {run_id} interrupted") as conn:
+            applied, failed, pending, last = conn.execute(tallies).one()
+            started = conn.execute(
+                sa.select(t.runs.c.started_at).where(t.runs.c.id == run_id)
+            ).scalar_one()
+            counts = {
+                "changes_applied": int(applied),
+                "changes_failed": int(failed),
+                "changes_pending": int(pending),
+            }
+            # Only if still running: the run may have finished since it was listed.
+            conn.execute(
+                t.runs.update()
+                .where(t.runs.c.id == run_id, t.runs.c.outcome == "running")
+                .values(outcome="interrupted", counts=counts, finished_at=last or started)
+            )
 
     def run(self, run_id: int) -> RunRecord:
         """The run with this id (NotFoundError if there is none)."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from roadmap_sync.core.model import BacklogItem, LabelChange, Scope
+from roadmap_sync.runtime.breaker import WriteBreaker
 
 __all__ = ["ApplyOutcome", "ProgressCallback", "Scope", "SiteInfo", "Tracker", "TrackerError"]
 
@@ -79,8 +80,13 @@ class Tracker(Protocol):
         """Names of a project's versions (releases, fix versions)."""
         ...
 
-    def apply(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:
-        """Add and remove labels; never touch labels outside each change."""
+    def apply(
+        self, changes: Sequence[LabelChange], breaker: WriteBreaker | None = None
+    ) -> list[ApplyOutcome]:
+        """Add and remove labels; never touch labels outside each change.
+
+        Stop sending once ``breaker`` opens: the rest come back failed, "not sent".
+        """
         ...
 
     def project_exists(self, project: str) -> bool:

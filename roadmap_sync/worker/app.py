@@ -197,6 +197,7 @@ class Worker:
                     should_stop=self.stopping.is_set,
                     clock=self.clock,
                     timezone=self.settings.timezone,
+                    write_limits=self.settings.write_limits(),
                 )
         except Exception as error:  # a failing job must never kill the worker
             self._forget_tracker()

@@ -14,6 +14,7 @@ from typing import Any
 from jira import JIRA
 
 from roadmap_sync.core.model import BacklogItem, LabelChange
+from roadmap_sync.runtime.breaker import WriteBreaker
 from roadmap_sync.runtime.retry import RetryPolicy
 from roadmap_sync.trackers.base import (
     ApplyOutcome,
@@ -198,6 +199,8 @@ class JiraTracker:
         return found
 
     # -- writing -------------------------------------------------------------------------------
-    def apply(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:
+    def apply(
+        self, changes: Sequence[LabelChange], breaker: WriteBreaker | None = None
+    ) -> list[ApplyOutcome]:
         """Write label changes; per-issue outcomes, failures included, never raises for one."""
-        return self._writer.apply(changes)
+        return self._writer.apply(changes, breaker)
