@@ -110,9 +110,10 @@ def _recorded_syncs(
     confirm: Callable[[SyncPlan], bool] | None,
 ) -> list[SyncResult]:
     roadmaps = ctx.roadmaps(args)
-    tracker = ctx.tracker()
     results = []
+    # The store first: a bad state URL or data directory must stop us before Jira is asked.
     with StateStore.open(ctx.settings.resolved_state_url()) as store:
+        tracker = ctx.tracker()
         for roadmap in roadmaps:
             try:
                 result = sync_and_record(

@@ -8,6 +8,7 @@ method is one transaction; the store is safe to share between threads.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -39,7 +40,14 @@ from roadmap_sync.core.records import (
 from roadmap_sync.state import tables as t
 from roadmap_sync.state.leases import open_leases
 
-__all__ = ["MIGRATIONS", "NotFoundError", "StateStore", "StoreError", "migration_config"]
+__all__ = [
+    "MIGRATIONS",
+    "NotFoundError",
+    "StateStore",
+    "StoreConfigError",
+    "StoreError",
+    "migration_config",
+]
 
 MIGRATIONS: Final = Path(__file__).resolve().with_name("migrations")
 
@@ -61,6 +69,11 @@ class StoreError(Exception):
 
 class NotFoundError(StoreError, LookupError):
     """A run or report with that id does not exist."""
+
+
+class StoreConfigError(StoreError):
+    """The configured store cannot work at all: a bad URL, a data directory that cannot be
+    created or written. A configuration error (exit 2), found before anything is sent."""
 
 
 def migration_config(connection: Connection | None = None) -> Config:
@@ -87,7 +100,7 @@ class StateStore:
             _ensure_sqlite_dir(parsed)
             self._engine = _create_engine(parsed)
         except (OSError, ImportError, SQLAlchemyError) as exc:  # unwritable dir, missing driver
-            raise StoreError(f"cannot open state store {self._label}: {exc}") from None
+            raise StoreConfigError(f"cannot open state store {self._label}: {exc}") from None
         try:
             _migrate(self._engine)
         except (SQLAlchemyError, CommandError) as exc:
@@ -498,7 +511,7 @@ def _parse_url(url: str) -> URL:
         parsed = sa.make_url(url)
     except ArgumentError:
         # The message would echo the URL, password included.
-        raise StoreError("state store URL is not a valid SQLAlchemy URL") from None
+        raise StoreConfigError("state store URL is not a valid SQLAlchemy URL") from None
     # SQLAlchemy 2.0 maps a bare postgresql:// to psycopg2, which we do not ship.
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -510,8 +523,14 @@ def _ensure_sqlite_dir(url: URL) -> None:
     # In-memory databases and file: URIs name no plain path whose directory we could create.
     if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
         return
-    if not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if database.startswith("file:"):
+        return
+    path = Path(database).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # SQLite would say only "unable to open database file", and only once asked to.
+    target = path if path.exists() else path.parent
+    if not os.access(target, os.W_OK):
+        raise PermissionError(f"{target} is not writable by this user")
 
 
 def _create_engine(url: URL) -> Engine:

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from roadmap_sync.core.plan import check_guard
@@ -22,6 +21,7 @@ from roadmap_sync.engine.runner import sync_and_record, utc_now
 from roadmap_sync.engine.targeted import targeted_plan
 from roadmap_sync.runtime.http import wait_for_signal
 from roadmap_sync.runtime.redact import Redactor
+from roadmap_sync.runtime.schedule import cron_trigger
 from roadmap_sync.runtime.settings import Settings
 from roadmap_sync.state.store import StateStore
 from roadmap_sync.trackers.base import Tracker
@@ -45,23 +45,6 @@ class TrackerFactory(Protocol):
     ) -> Tracker:
         """A connected tracker (raises when it cannot connect)."""
         ...
-
-
-def cron_trigger(expression: str, timezone: str) -> CronTrigger:
-    """A crontab expression (5 fields), or 6 with leading seconds for sub-minute schedules."""
-    fields = expression.split()
-    if len(fields) == 6:
-        second, minute, hour, day, month, day_of_week = fields
-        return CronTrigger(
-            second=second,
-            minute=minute,
-            hour=hour,
-            day=day,
-            month=month,
-            day_of_week=day_of_week,
-            timezone=timezone,
-        )
-    return CronTrigger.from_crontab(expression, timezone=timezone)
 
 
 def http_limits(settings: Settings) -> HttpLimits:

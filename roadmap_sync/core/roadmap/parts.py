@@ -16,6 +16,8 @@ from roadmap_sync.core.roadmap.types import (
     IsoDate,
     ItemKey,
     Label,
+    LongText,
+    Paragraph,
     ProjectKey,
     Slug,
     Text,
@@ -47,7 +49,7 @@ class TrackerConfig(RoadmapPart):
     """Which Jira issues the roadmap covers and how to read their types and statuses."""
 
     projects: tuple[ProjectKey, ...] = Field(min_length=1)
-    jql: str | None = None
+    jql: Paragraph | None = None
     epic_types: tuple[Text, ...] | None = None
     story_types: tuple[Text, ...] | None = None
     done_statuses: tuple[Text, ...] = ()
@@ -143,7 +145,7 @@ class Feature(RoadmapPart):
     """A key feature of a release; claims epics by key or items by label/component."""
 
     name: Text
-    description: str = ""
+    description: Paragraph = ""
     epics: tuple[ItemKey, ...] = ()
     match: FeatureMatch | None = None
 
@@ -163,8 +165,8 @@ class Release(RoadmapPart):
     name: Text
     date: IsoDate | None = None
     timeframe: Timeframe | None = None
-    goal: Text
-    metrics: tuple[Text, ...] = ()
+    goal: LongText
+    metrics: tuple[LongText, ...] = ()
     fix_versions: tuple[Text, ...] = ()
     label: Label | None = None
     features: tuple[Feature, ...] = Field(min_length=1)
