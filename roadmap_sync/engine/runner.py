@@ -47,10 +47,13 @@ def sync_and_record(
     clock: Clock = utc_now,
     timezone: str = "UTC",
     write_limits: WriteLimits | None = None,
+    halt: Callable[[], str | None] | None = None,
 ) -> SyncResult:
     """Plan and apply one roadmap, recording the run, its audit rows and its snapshot.
 
-    A ``TrackerError`` while reading marks the run failed and propagates.
+    A ``TrackerError`` while reading marks the run failed and propagates. ``halt`` (asked
+    between writes, at most once a second) stops the writes with a reason, e.g. a worker that
+    lost the leadership of the roadmap.
     """
     recorder = RunRecorder(store, roadmap, kind, clock)
     try:
@@ -69,7 +72,7 @@ def sync_and_record(
                 on_batch=recorder.audit,
                 before_batch=recorder.intend,
                 should_stop=should_stop,
-                breaker=WriteBreaker(write_limits),
+                breaker=WriteBreaker(write_limits, halt=halt),
             )
     except BaseException as error:
         # No run may stay "running" for ever; the audit rows written so far remain.

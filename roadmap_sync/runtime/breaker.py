@@ -5,7 +5,8 @@ its retries (about 20 s with the defaults) and fails; without a breaker a run of
 would take hours and audit nothing useful. After ``failure_limit`` failed writes in a row, or
 once the run has spent ``deadline`` seconds writing, no further write is sent: the remaining
 changes are reported "not sent", the run ends partial or failed (exit 1), and the next run,
-which re-reads the backlog, converges.
+which re-reads the backlog, converges. A worker that loses the leadership of a roadmap mid-run
+stops the same way (``halt``), so two replicas never write at once.
 """
 
 from __future__ import annotations
@@ -30,14 +31,20 @@ class WriteBreaker:
     """One run's breaker; thread-safe (Data Center writes run in parallel)."""
 
     def __init__(
-        self, limits: WriteLimits | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        limits: WriteLimits | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        halt: Callable[[], str | None] | None = None,
     ) -> None:
+        """``halt``, asked at most once a second, gives a reason to stop (a lost leadership)."""
         self.limits = limits or WriteLimits()
         self._clock = clock
         self._started = clock()
         self._consecutive = 0
         self._reason: str | None = None
         self._lock = threading.Lock()
+        self._halt = halt
+        self._halt_checked = clock()
 
     @property
     def reason(self) -> str | None:
@@ -46,11 +53,15 @@ class WriteBreaker:
             return self._check()
 
     def _check(self) -> str | None:
-        if self._reason is None and self._clock() - self._started > self.limits.deadline:
+        now = self._clock()
+        if self._reason is None and now - self._started > self.limits.deadline:
             self._reason = (
                 f"the run has written for more than {self.limits.deadline:g}s "
                 "(ROADMAP_SYNC_WRITE_DEADLINE)"
             )
+        if self._reason is None and self._halt is not None and now - self._halt_checked >= 1.0:
+            self._halt_checked = now
+            self._reason = self._halt()
         return self._reason
 
     def allow(self) -> bool:

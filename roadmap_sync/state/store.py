@@ -228,6 +228,15 @@ class StateStore:
             self._close_interrupted(run_id)
         return dead
 
+    def live_runs(self, roadmap: str) -> list[int]:
+        """Running runs of a roadmap whose process is still at work (their lease is held)."""
+        query = sa.select(t.runs.c.id).where(
+            t.runs.c.outcome == "running", t.runs.c.roadmap == roadmap
+        )
+        with self._read("list running runs") as conn:
+            running = list(conn.execute(query).scalars())
+        return [run_id for run_id in running if self._lease_alive(run_id)]
+
     def _lease_alive(self, run_id: int) -> bool:
         try:
             return self._leases.alive(run_id)

@@ -166,11 +166,24 @@ class Worker:
 
     def sync_job(self, roadmap: Roadmap) -> None:
         """A scheduled full sync; failures are logged and retried at the next run."""
-        if self.stopping.is_set() or not self.leadership.lead(f"roadmap:{roadmap.product}"):
+        name = f"roadmap:{roadmap.product}"
+        if self.stopping.is_set() or not self.leadership.lead(name):
             log.debug("sync_skipped_not_leader", roadmap=roadmap.product)
             return
+
+        def lost_leadership() -> str | None:
+            if self.leadership.holds(name):
+                return None
+            return "this replica lost the leadership of the roadmap (database connection lost)"
+
         started = time.perf_counter()
         try:
+            # A run whose process still works (a former leader finishing its last writes, a
+            # 'run --once' beside the worker) goes first: two runs never write at once.
+            live = self.store.live_runs(roadmap.product)
+            if live:
+                log.info("sync_deferred_run_in_progress", roadmap=roadmap.product, runs=live)
+                return
             with self._roadmap_locks[roadmap.product]:
                 result = sync_and_record(
                     roadmap,
@@ -181,6 +194,7 @@ class Worker:
                     clock=self.clock,
                     timezone=self.settings.timezone,
                     write_limits=self.settings.write_limits(),
+                    halt=lost_leadership,
                 )
         except Exception as error:  # a failing job must never kill the worker
             self._forget_tracker()
