@@ -28,10 +28,16 @@ from roadmap_sync.commands import (
 )
 from roadmap_sync.commands.context import EXIT_FAILED, EXIT_USAGE, CommandContext, CommandError
 from roadmap_sync.commands.help import EXIT_MEANINGS, HelpFormatter, add_command, epilog
+from roadmap_sync.reports.delivery.settings import DeliveryConfig, load_delivery
 from roadmap_sync.runtime.logs import configure_logging
-from roadmap_sync.runtime.settings import load_settings
+from roadmap_sync.runtime.settings import (
+    Settings,
+    load_settings,
+    settings_problems,
+    unknown_variables,
+)
 from roadmap_sync.sandbox import command as sandbox_command
-from roadmap_sync.state.store import StoreError
+from roadmap_sync.state.store import StoreConfigError, StoreError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -113,10 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status."""
     args = build_parser().parse_args(argv)
+    for warning in unknown_variables(Settings, DeliveryConfig):
+        print(f"roadmap-sync: warning: {warning}", file=sys.stderr)
     try:
         settings = load_settings()
+        if args.command == "serve":
+            load_delivery()  # the worker delivers weekly: a bad mail setting must fail now
     except ValidationError as error:
-        print(f"roadmap-sync: invalid settings:\n{error}", file=sys.stderr)
+        problems = "\n".join(f"  {line}" for line in settings_problems(error))
+        print(f"roadmap-sync: invalid settings:\n{problems}", file=sys.stderr)
         return EXIT_USAGE
     ctx = CommandContext.create(settings)
     # Workers log their progress; interactive commands only say what went wrong.
@@ -129,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.status
     except StoreError as error:  # its message already masks the database password
         ctx.err.print(f"[red]roadmap-sync:[/red] {escape(ctx.redactor.text(str(error)))}")
-        return EXIT_FAILED
+        return EXIT_USAGE if isinstance(error, StoreConfigError) else EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     return status

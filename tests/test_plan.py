@@ -9,7 +9,7 @@ import pytest
 
 from roadmap_sync.core.classify import classify
 from roadmap_sync.core.model import BacklogItem, LabelChange, LabelPlan
-from roadmap_sync.core.plan import bot_labels, check_guard, owned_labels, plan_labels
+from roadmap_sync.core.plan import bot_labels, check_guard, owned_labels, owned_set, plan_labels
 from roadmap_sync.core.roadmap import GuardSettings, Roadmap
 
 TODAY = dt.date(2026, 11, 1)
@@ -56,11 +56,17 @@ def story(
     )
 
 
-def plan_for(*items: BacklogItem, roadmap: Roadmap | None = None) -> LabelPlan:
+# Labels the bot wrote in earlier runs (the store's record): a release r0 since dropped.
+WRITTEN = frozenset({"roadmap-r0"})
+
+
+def plan_for(
+    *items: BacklogItem, roadmap: Roadmap | None = None, written: frozenset[str] = WRITTEN
+) -> LabelPlan:
     roadmap = roadmap or make_roadmap()
     backlog = [*EPICS, *items]
     result = classify(backlog, roadmap, today=TODAY, known_versions={"2026.11", "2026.12"})
-    return plan_labels(result, backlog, roadmap)
+    return plan_labels(result, backlog, roadmap, written)
 
 
 def change_of(plan: LabelPlan, key: str = "ACME-31") -> LabelChange | None:
@@ -89,7 +95,7 @@ def change_of(plan: LabelPlan, key: str = "ACME-31") -> LabelChange | None:
         ),
         pytest.param(
             story(labels=("roadmap-r0", "roadmap-orphan")), (), ("roadmap-r0",),
-            id="stale-release-label-removed",
+            id="stale-release-label-it-wrote-removed",
         ),
         pytest.param(
             story(category="done", labels=("roadmap-orphan",)), (), ("roadmap-orphan",),
@@ -136,6 +142,27 @@ def test_foreign_labels_survive(foreign: str) -> None:
             assert foreign in change.after
 
 
+def test_prefixed_label_it_never_wrote_is_left_alone_and_reported() -> None:
+    """A person's 'roadmap-notes' (or a release label never written) is foreign, not removed."""
+    subject = story(labels=("roadmap-notes", "roadmap-r0", "roadmap-orphan"))
+    plan = plan_for(subject, written=frozenset())
+    assert change_of(plan) is None
+    assert plan.foreign == (("ACME-31", "roadmap-notes"), ("ACME-31", "roadmap-r0"))
+    wrote = plan_for(subject)
+    change = change_of(wrote)
+    assert change is not None and change.remove == ("roadmap-r0",)
+    assert wrote.foreign == (("ACME-31", "roadmap-notes"),)
+
+
+def test_opt_out_label_is_never_removed_even_if_recorded_as_written() -> None:
+    """Whatever the record says, the opt-out label is never the bot's to remove."""
+    roadmap = make_roadmap()
+    assert "roadmap-ignore" not in owned_set(roadmap, {"roadmap-ignore", "roadmap-r0"})
+    subject = story(parent="ACME-7", labels=("roadmap-r1",))
+    plan = plan_for(subject, written=frozenset({"roadmap-ignore"}))
+    assert all("roadmap-ignore" not in c.remove for c in plan.changes)
+
+
 @pytest.mark.parametrize(
     "labels",
     [
@@ -171,13 +198,13 @@ def test_second_run_plans_nothing() -> None:
         story("ACME-34", category="done", labels=("roadmap-orphan",)),
     ]
     first = plan_labels(
-        classify(backlog, roadmap, today=TODAY, known_versions=()), backlog, roadmap
+        classify(backlog, roadmap, today=TODAY, known_versions=()), backlog, roadmap, WRITTEN
     )
     assert first.issues == 4
     after = {change.key: change.after for change in first.changes}
     applied = [item._replace(labels=after.get(item.key, item.labels)) for item in backlog]
     second = plan_labels(
-        classify(applied, roadmap, today=TODAY, known_versions=()), applied, roadmap
+        classify(applied, roadmap, today=TODAY, known_versions=()), applied, roadmap, WRITTEN
     )
     assert second.changes == ()
 
@@ -208,10 +235,11 @@ def test_unclassified_item_is_an_error() -> None:
 
 
 def test_ownership_helpers() -> None:
-    """owned_labels filters to the bot's labels; bot_labels lists every label it may write."""
+    """owned_labels: what it writes now or wrote before; bot_labels: what it may write."""
     roadmap = make_roadmap()
-    labels = ["roadmap", "roadmap-r1", "roadmap-ignore", "ux", "roadmap-zzz"]
-    assert owned_labels(labels, roadmap) == {"roadmap-r1", "roadmap-zzz"}
+    labels = ["roadmap", "roadmap-r1", "roadmap-ignore", "ux", "roadmap-zzz", "roadmap-r0"]
+    assert owned_labels(labels, roadmap) == {"roadmap-r1"}
+    assert owned_labels(labels, roadmap, WRITTEN) == {"roadmap-r1", "roadmap-r0"}
     assert bot_labels(roadmap) == {
         "roadmap-r1",
         "roadmap-returning",

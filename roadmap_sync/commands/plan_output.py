@@ -63,6 +63,8 @@ def plan_document(plan: SyncPlan) -> dict[str, Any]:
             }
             for finding in plan.classification.findings
         ],
+        # Labels with the bot's prefix that it did not write: left alone (issue 10).
+        "foreign_labels": [{"key": key, "label": label} for key, label in plan.labels.foreign],
         "summary": {
             "items": len(plan.items),
             "by_verdict": {verdict.value: counts.get(verdict, 0) for verdict in Verdict},
@@ -186,6 +188,9 @@ def render_plain(plan: SyncPlan, console: Console, *, summary: bool = False) -> 
         say()
         for text in aligned([(f.kind.value, f.message) for f in findings]):
             say(text)
+    foreign = foreign_note(plan)
+    if foreign:
+        say(foreign)
     say()
     say(_footer(plan))
 
@@ -222,6 +227,9 @@ def render_table(plan: SyncPlan, console: Console, *, summary: bool = False) -> 
         console.print(lines)
     for finding in plan.classification.findings:
         console.print(f"[magenta]{finding.kind.value}[/magenta] {escape(finding.message)}")
+    foreign = foreign_note(plan)
+    if foreign:
+        console.print(f"[yellow]{escape(foreign)}[/yellow]")
     console.print(f"[bold]{escape(_footer(plan))}[/bold]")
 
 
@@ -238,6 +246,19 @@ def render_plan(plan: SyncPlan, console: Console, fmt: str, *, summary: bool = F
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def foreign_note(plan: SyncPlan) -> str | None:
+    """Labels that carry the bot's prefix but are people's: the bot leaves them alone."""
+    foreign = plan.labels.foreign
+    if not foreign:
+        return None
+    shown = ", ".join(f"{key} {label}" for key, label in foreign[:FAILURES_SHOWN])
+    more = f" and {len(foreign) - FAILURES_SHOWN} more" if len(foreign) > FAILURES_SHOWN else ""
+    return (
+        f"foreign_label  {len(foreign)} labels start with {plan.roadmap.labels.prefix!r} but are "
+        f"not the bot's, so it leaves them alone (rename them to avoid confusion): {shown}{more}"
+    )
 
 
 def render_apply(report: ApplyReport, console: Console) -> None:
@@ -259,3 +280,8 @@ def render_apply(report: ApplyReport, console: Console) -> None:
         console.print(f"[red]failed[/red] {outcome.change.key}: {escape(outcome.error or '')}")
     if len(failed) > FAILURES_SHOWN:
         console.print(f"... and {len(failed) - FAILURES_SHOWN} more failures")
+    if report.stop_reason:
+        console.print(
+            f"[red]Writes stopped:[/red] {escape(report.stop_reason)}. The changes not sent are "
+            "left for the next run, which re-reads the backlog and converges."
+        )

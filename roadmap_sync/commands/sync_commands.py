@@ -36,11 +36,16 @@ from roadmap_sync.state.store import StateStore
 from roadmap_sync.trackers.base import Tracker, TrackerError
 
 
-def build_plan(ctx: CommandContext, roadmap: Roadmap, tracker: Tracker) -> SyncPlan:
-    """Read and plan one roadmap, with a progress bar on a terminal."""
+def build_plan(
+    ctx: CommandContext, roadmap: Roadmap, tracker: Tracker, written: frozenset[str] = frozenset()
+) -> SyncPlan:
+    """Read and plan one roadmap, with a progress bar on a terminal.
+
+    ``written``: labels the bot wrote before (the store's record), which it owns too.
+    """
     try:
         if not ctx.err.is_terminal:
-            return make_plan(roadmap, tracker, today=ctx.today(), now=ctx.now())
+            return make_plan(roadmap, tracker, today=ctx.today(), now=ctx.now(), written=written)
         columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
         with Progress(*columns, console=ctx.err, transient=True) as bar:
             task = bar.add_task(f"Reading {roadmap.product} backlog: 0 items", total=None)
@@ -51,7 +56,14 @@ def build_plan(ctx: CommandContext, roadmap: Roadmap, tracker: Tracker) -> SyncP
                 seen += count
                 bar.update(task, description=f"Reading {roadmap.product} backlog: {seen} items")
 
-            return make_plan(roadmap, tracker, today=ctx.today(), now=ctx.now(), progress=advance)
+            return make_plan(
+                roadmap,
+                tracker,
+                today=ctx.today(),
+                now=ctx.now(),
+                progress=advance,
+                written=written,
+            )
     except TrackerError as error:
         raise CommandError(ctx.redactor.text(str(error)), EXIT_FAILED) from None
 
@@ -59,8 +71,9 @@ def build_plan(ctx: CommandContext, roadmap: Roadmap, tracker: Tracker) -> SyncP
 def plan(ctx: CommandContext, args: argparse.Namespace) -> int:
     """``roadmap-sync plan``: read only."""
     roadmaps = ctx.roadmaps(args)
+    written = _written_labels(ctx, roadmaps)
     tracker = ctx.tracker()
-    plans = [build_plan(ctx, roadmap, tracker) for roadmap in roadmaps]
+    plans = [build_plan(ctx, r, tracker, written.get(r.product, frozenset())) for r in roadmaps]
     fmt = ctx.text_format(args.format)
     if fmt == "json":
         documents = [plan_document(p) for p in plans]
@@ -72,6 +85,15 @@ def plan(ctx: CommandContext, args: argparse.Namespace) -> int:
     if args.detailed_exitcode and any(p.labels.changes for p in plans):
         return EXIT_CHANGES
     return EXIT_OK
+
+
+def _written_labels(ctx: CommandContext, roadmaps: list[Roadmap]) -> dict[str, frozenset[str]]:
+    """Labels the bot wrote before, per product, from the store if there is one (never made)."""
+    store = StateStore.open_existing(ctx.settings.resolved_state_url())
+    if store is None:
+        return {}
+    with store:
+        return {r.product: store.written_labels(r.product) for r in roadmaps}
 
 
 def _confirm(ctx: CommandContext, one: SyncPlan) -> bool:
@@ -100,9 +122,10 @@ def _recorded_syncs(
     confirm: Callable[[SyncPlan], bool] | None,
 ) -> list[SyncResult]:
     roadmaps = ctx.roadmaps(args)
-    tracker = ctx.tracker()
     results = []
+    # The store first: a bad state URL or data directory must stop us before Jira is asked.
     with StateStore.open(ctx.settings.resolved_state_url()) as store:
+        tracker = ctx.tracker()
         for roadmap in roadmaps:
             try:
                 result = sync_and_record(
@@ -113,6 +136,7 @@ def _recorded_syncs(
                     force=args.force,
                     confirm=confirm,
                     timezone=ctx.settings.timezone,
+                    write_limits=ctx.settings.write_limits(),
                 )
             except TrackerError as error:
                 raise CommandError(ctx.redactor.text(str(error)), EXIT_FAILED) from None

@@ -184,6 +184,9 @@ class LabelPlan:
     """Every label change a run intends to make; a value to print, diff, store and apply."""
 
     changes: tuple[LabelChange, ...] = ()
+    # (issue key, label) of labels that start with the bot's prefix but are not the bot's:
+    # left alone, and shown to people so they can rename them.
+    foreign: tuple[tuple[str, str], ...] = ()
 
     @property
     def issues(self) -> int:

@@ -16,7 +16,8 @@ from roadmap_sync.core.model import BacklogItem, Classification, Finding, Verdic
 from roadmap_sync.core.roadmap import Roadmap
 
 RunKind = Literal["plan", "apply", "run", "revert", "webhook"]
-RunOutcome = Literal["running", "ok", "failed", "partial", "refused", "planned"]
+# "interrupted": the process died while the run was running (found by the next run or worker).
+RunOutcome = Literal["running", "ok", "failed", "partial", "refused", "planned", "interrupted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,9 @@ class AuditRow:
     after: tuple[str, ...]
     ok: bool
     error: str | None = None
+    # Recorded before the change was sent and never confirmed (the run was killed): it may or
+    # may not have landed; ``revert`` re-reads the issue to find out.
+    pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import structlog
 
-from roadmap_sync.core.model import LabelPlan, Verdict
+from roadmap_sync.core.model import LabelChange, LabelPlan, Verdict
 from roadmap_sync.core.numbers import Flags
 from roadmap_sync.core.records import (
     AuditRow,
@@ -87,13 +87,39 @@ class RunRecorder:
         self.store = store
         self.roadmap = roadmap
         self.clock = clock
+        # This roadmap's runs whose process died are closed first, as "interrupted".
+        interrupted = store.mark_interrupted(roadmap.product)
+        if interrupted:
+            log.warning("runs_interrupted", roadmap=roadmap.product, runs=interrupted)
         self.run_id = store.start_run(
             roadmap.product, kind, roadmap.config_hash, clock(), reverts_run=reverts_run
         )
+        self._batch = 0
         structlog.contextvars.bind_contextvars(run_id=self.run_id, roadmap=roadmap.product)
 
+    def intend(self, changes: Sequence[LabelChange]) -> None:
+        """Write-ahead: record a batch's changes as pending before any of them is sent."""
+        self._batch += 1
+        self.store.record_intent(
+            [
+                AuditRow(
+                    run_id=self.run_id,
+                    key=change.key,
+                    added=change.add,
+                    removed=change.remove,
+                    before=change.before,
+                    after=change.after,
+                    ok=False,
+                    error="pending: sent, outcome not recorded",
+                    pending=True,
+                )
+                for change in changes
+            ],
+            self._batch,
+        )
+
     def audit(self, outcomes: Sequence[ApplyOutcome]) -> None:
-        """Record a batch of attempted changes (the ``apply_plan`` batch sink)."""
+        """Record a batch's outcomes, replacing its pending rows (the ``apply_plan`` sink)."""
         self.store.record_audit(
             [
                 # What actually changed, so that a revert undoes exactly that.
@@ -108,7 +134,8 @@ class RunRecorder:
                     error=o.error,
                 )
                 for o in outcomes
-            ]
+            ],
+            batch=self._batch if self._batch else None,
         )
 
     def finish(self, plan: SyncPlan, report: ApplyReport | None) -> RunRecord:
@@ -128,6 +155,7 @@ class RunRecorder:
         self, tracker: Tracker, labels: LabelPlan, **counts: int
     ) -> tuple[RunRecord, tuple[ApplyOutcome, ...]]:
         """Apply a plan over a few issues (webhook re-syncs, reverts), audit it, close the run."""
+        self.intend(labels.changes)
         outcomes = tuple(tracker.apply(labels.changes))
         self.audit(outcomes)
         failed = sum(1 for o in outcomes if not o.ok)

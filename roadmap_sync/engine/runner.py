@@ -20,6 +20,7 @@ from roadmap_sync.engine.outlook import refresh_outlook
 from roadmap_sync.engine.recorder import Clock, RunRecorder
 from roadmap_sync.engine.suggestions import refresh_suggestions
 from roadmap_sync.engine.sync import ApplyReport, SyncPlan, apply_plan, make_plan
+from roadmap_sync.runtime.breaker import WriteBreaker, WriteLimits
 from roadmap_sync.state.store import StateStore
 from roadmap_sync.trackers.base import ProgressCallback, Tracker, TrackerError
 
@@ -52,16 +53,23 @@ def sync_and_record(
     progress: ProgressCallback | None = None,
     clock: Clock = utc_now,
     timezone: str = "UTC",
+    write_limits: WriteLimits | None = None,
+    halt: Callable[[], str | None] | None = None,
 ) -> SyncResult:
     """Plan and apply one roadmap, recording the run, its audit rows and its snapshot.
 
-    A ``TrackerError`` while reading marks the run failed and propagates.
+    A ``TrackerError`` while reading marks the run failed and propagates. ``halt`` (asked
+    between writes, at most once a second) stops the writes with a reason, e.g. a worker that
+    lost the leadership of the roadmap.
     """
     recorder = RunRecorder(store, roadmap, kind, clock)
     try:
         # "Today" (overdue releases, the horizon) is the site's day, not UTC's.
         today = clock().astimezone(ZoneInfo(timezone)).date()
-        plan = make_plan(roadmap, tracker, today=today, now=clock(), progress=progress)
+        written = store.written_labels(roadmap.product)
+        plan = make_plan(
+            roadmap, tracker, today=today, now=clock(), progress=progress, written=written
+        )
         report: ApplyReport | None = None
         if plan.labels.changes and (confirm is None or confirm(plan)):
             first = not store.has_synced(roadmap.product, excluding=recorder.run_id)
@@ -70,7 +78,9 @@ def sync_and_record(
                 tracker,
                 force=force,
                 on_batch=recorder.audit,
+                before_batch=recorder.intend,
                 should_stop=should_stop,
+                breaker=WriteBreaker(write_limits, halt=halt),
                 first_sync=first,
             )
     except BaseException as error:

@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 import structlog
 
 from roadmap_sync.core.classify import classify
 from roadmap_sync.core.gc_pause import gc_paused
-from roadmap_sync.core.model import BacklogItem, Classification, GuardDecision, LabelPlan
+from roadmap_sync.core.model import (
+    BacklogItem,
+    Classification,
+    GuardDecision,
+    LabelChange,
+    LabelPlan,
+)
 from roadmap_sync.core.numbers import Counts, count
 from roadmap_sync.core.plan import check_guard, plan_labels
 from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.runtime.breaker import WriteBreaker
 from roadmap_sync.trackers.base import ApplyOutcome, SiteInfo, Tracker
 
 log = structlog.get_logger(__name__)
@@ -46,6 +53,8 @@ class ApplyReport:
     outcomes: tuple[ApplyOutcome, ...] = field(default=())
     seconds: float = 0.0
     stopped: bool = False
+    # Why writes stopped early (the write breaker opened), if they did.
+    stop_reason: str | None = None
 
     @property
     def applied(self) -> bool:
@@ -65,8 +74,13 @@ def make_plan(
     today: dt.date,
     now: dt.datetime,
     progress: Callable[[int], None] | None = None,
+    written: Collection[str] = (),
 ) -> SyncPlan:
-    """Read every item in the roadmap's scope and decide the label changes."""
+    """Read every item in the roadmap's scope and decide the label changes.
+
+    ``written``: the labels the bot wrote in earlier runs (``StateStore.written_labels``),
+    which it owns with the labels it writes now.
+    """
     started = time.perf_counter()
     config = roadmap.tracker
     # Decoded pages and items pile up by the hundred thousand and form no cycles: full
@@ -78,12 +92,13 @@ def make_plan(
     )
     read_seconds = time.perf_counter() - started
     classification = classify(items, roadmap, today=today, known_versions=known_versions)
-    labels = plan_labels(classification, items, roadmap)
+    labels = plan_labels(classification, items, roadmap, written)
     log.info(
         "plan_ready",
         roadmap=roadmap.product,
         items=len(items),
         changes=labels.issues,
+        foreign_labels=len(labels.foreign),
         read_seconds=round(read_seconds, 3),
     )
     return SyncPlan(
@@ -109,15 +124,19 @@ def apply_plan(
     *,
     force: bool = False,
     on_batch: OutcomeSink | None = None,
+    before_batch: Callable[[Sequence[LabelChange]], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     batch_size: int | None = None,
     first_sync: bool = False,
+    breaker: WriteBreaker | None = None,
 ) -> ApplyReport:
     """Write the plan's label changes unless the guard refuses them.
 
-    Changes go out in batches; ``on_batch`` records each batch's outcomes (the audit trail)
-    before the next starts, and ``should_stop`` lets a shutdown abandon the remaining batches
-    cleanly, so what was written and what was recorded never disagree by more than one batch.
+    Changes go out in batches; ``before_batch`` records what a batch is about to send (the
+    write-ahead audit), ``on_batch`` records its outcomes before the next starts, and
+    ``should_stop`` lets a shutdown abandon the remaining batches cleanly. A run killed at any
+    moment leaves every change that may have landed recorded, at worst as pending.
+    ``breaker`` stops the writes of a run that keeps failing or runs past its deadline.
     """
     decision = check_guard(
         plan.labels, len(plan.items), plan.roadmap.guard, force, first_sync=first_sync
@@ -132,6 +151,7 @@ def apply_plan(
     changes = plan.labels.changes
     batch_size = batch_size or tracker.apply_batch_size
     stopped = False
+    breaker = breaker or WriteBreaker()
     for start in range(0, len(changes), batch_size):
         if should_stop is not None and should_stop():
             stopped = True
@@ -139,10 +159,24 @@ def apply_plan(
                 "apply_abandoned", roadmap=plan.roadmap.product, remaining=len(changes) - start
             )
             break
-        batch = tuple(tracker.apply(changes[start : start + batch_size]))
+        if not breaker.allow():
+            stopped = True
+            break
+        pending = changes[start : start + batch_size]
+        if before_batch is not None:
+            before_batch(pending)
+        batch = tuple(tracker.apply(pending, breaker))
         if on_batch is not None:
             on_batch(batch)
         outcomes.extend(batch)
+    if breaker.reason is not None:
+        stopped = True
+        log.error(
+            "writes_stopped",
+            roadmap=plan.roadmap.product,
+            reason=breaker.reason,
+            not_sent=len(changes) - sum(1 for o in outcomes if not _not_sent(o)),
+        )
     seconds = time.perf_counter() - started
     failed = sum(1 for outcome in outcomes if not outcome.ok)
     log.info(
@@ -154,4 +188,8 @@ def apply_plan(
         labels_removed=plan.labels.labels_removed,
         seconds=round(seconds, 3),
     )
-    return ApplyReport(decision, tuple(outcomes), seconds, stopped)
+    return ApplyReport(decision, tuple(outcomes), seconds, stopped, breaker.reason)
+
+
+def _not_sent(outcome: ApplyOutcome) -> bool:
+    return not outcome.ok and (outcome.error or "").startswith("not sent")

@@ -11,8 +11,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["rate_limit", "error", "latency", "reset", "truncate"]
-FAULT_KINDS: tuple[str, ...] = ("rate_limit", "error", "latency", "reset", "truncate")
+# "reset_after": the request is carried out (a write lands), then the connection is reset
+# before any answer, as when a proxy or Jira itself drops it after committing.
+FaultKind = Literal["rate_limit", "error", "latency", "reset", "truncate", "reset_after"]
+FAULT_KINDS: tuple[str, ...] = (
+    "rate_limit",
+    "error",
+    "latency",
+    "reset",
+    "truncate",
+    "reset_after",
+)
 
 # Endpoint names a fault can target; "*" matches every REST request (never /_sandbox/).
 ENDPOINTS: tuple[str, ...] = (

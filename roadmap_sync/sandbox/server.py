@@ -91,6 +91,12 @@ class _Handler(QuietHandler):
             app.count_request(route)
             record = app.log_write(request, route)  # type: ignore[assignment]
             fault = None if route.endpoint == "hooks" else app.faults.take(route.endpoint)
+            if fault is not None and fault.kind == "reset_after":
+                response = app.handle(request, route)  # the request takes effect ...
+                if record is not None:
+                    record.status = response.status
+                self._reset()  # ... and the client never hears of it
+                return
             if fault is not None and fault.kind != "latency":
                 # Record before answering: the client may read the log right after the answer.
                 if record is not None:
@@ -117,17 +123,21 @@ class _Handler(QuietHandler):
         if fault.kind == "reset":
             self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
             self.wfile.flush()
-            # SO_LINGER with a zero timeout makes close() send RST: a reset mid-response.
-            # Close here, before socketserver's graceful shutdown(SHUT_WR) could send a FIN.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.connection.close()
-            self.close_connection = True
+            self._reset()
             return True
         body = b'{"issues":[{"id":"10000","key":"TRUNC'
         self.wfile.write(self._head(200, {"Content-Type": "application/json"}, 4096) + body)
         self.wfile.flush()
         self.close_connection = True
         return True
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP reset."""
+        # SO_LINGER with a zero timeout makes close() send RST: a reset mid-response.
+        # Close here, before socketserver's graceful shutdown(SHUT_WR) could send a FIN.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
 
     def _head(self, status: int, headers: dict[str, str], length: int) -> bytes:
         phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""

@@ -8,10 +8,12 @@ method is one transaction; the store is safe to share between threads.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +23,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, Engine, Row
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -35,8 +39,16 @@ from roadmap_sync.core.records import (
 )
 from roadmap_sync.state import outlook_tables as _outlook_tables  # noqa: F401 - registers them
 from roadmap_sync.state import tables as t
+from roadmap_sync.state.leases import open_leases
 
-__all__ = ["MIGRATIONS", "NotFoundError", "StateStore", "StoreError", "migration_config"]
+__all__ = [
+    "MIGRATIONS",
+    "NotFoundError",
+    "StateStore",
+    "StoreConfigError",
+    "StoreError",
+    "migration_config",
+]
 
 MIGRATIONS: Final = Path(__file__).resolve().with_name("migrations")
 
@@ -58,6 +70,11 @@ class StoreError(Exception):
 
 class NotFoundError(StoreError, LookupError):
     """A run or report with that id does not exist."""
+
+
+class StoreConfigError(StoreError):
+    """The configured store cannot work at all: a bad URL, a data directory that cannot be
+    created or written. A configuration error (exit 2), found before anything is sent."""
 
 
 def migration_config(connection: Connection | None = None) -> Config:
@@ -84,16 +101,31 @@ class StateStore:
             _ensure_sqlite_dir(parsed)
             self._engine = _create_engine(parsed)
         except (OSError, ImportError, SQLAlchemyError) as exc:  # unwritable dir, missing driver
-            raise StoreError(f"cannot open state store {self._label}: {exc}") from None
+            raise StoreConfigError(f"cannot open state store {self._label}: {exc}") from None
         try:
             _migrate(self._engine)
         except (SQLAlchemyError, CommandError) as exc:
             self._engine.dispose()
             raise StoreError(f"cannot open state store {self._label}: {_reason(exc)}") from exc
+        self._leases = open_leases(parsed)
+        # A process that opens the store is the "next run or worker" of a run killed mid-apply.
+        self.mark_interrupted()
 
     @classmethod
     def open(cls, url: str) -> StateStore:
         """Open (and migrate) the store at ``url``."""
+        return cls(url)
+
+    @classmethod
+    def open_existing(cls, url: str) -> StateStore | None:
+        """The store at ``url`` if an SQLite file is already there (read-only commands must not
+        create one); a server database is always opened."""
+        parsed = _parse_url(url)
+        database = parsed.database or ""
+        if parsed.get_backend_name() == "sqlite" and (
+            database in ("", ":memory:") or not Path(database).expanduser().exists()
+        ):
+            return None
         return cls(url)
 
     def __repr__(self) -> str:
@@ -111,7 +143,8 @@ class StateStore:
         self.close()
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and give up the leases of runs still held)."""
+        self._leases.close()
         self._engine.dispose()
 
     def ping(self) -> bool:
@@ -146,7 +179,13 @@ class StateStore:
             "reverts_run": reverts_run,
         }
         with self._write("start run") as conn:
-            return _new_id(conn.execute(t.runs.insert().values(values)))
+            run_id = _new_id(conn.execute(t.runs.insert().values(values)))
+            # Before the row is visible to others, so nobody sees it running without a lease.
+            try:
+                self._leases.hold(run_id)
+            except (OSError, SQLAlchemyError) as exc:
+                raise StoreError(f"cannot take the lease of run {run_id}: {exc}") from None
+        return run_id
 
     def finish_run(
         self,
@@ -172,6 +211,63 @@ class StateStore:
         with self._write(f"finish run {run_id}") as conn:
             if conn.execute(update).rowcount == 0:
                 raise NotFoundError(f"no run {run_id}")
+        self._leases.release(run_id)
+
+    def mark_interrupted(self, roadmap: str | None = None) -> list[int]:
+        """Mark ``interrupted`` every running run whose process is gone (its lease is free).
+
+        Such a run was killed mid-way (SIGKILL, a lost node): its audit holds what it intended
+        and what it confirmed; ``revert`` re-reads the issues to undo whatever landed.
+        """
+        query = sa.select(t.runs.c.id).where(t.runs.c.outcome == "running")
+        if roadmap is not None:
+            query = query.where(t.runs.c.roadmap == roadmap)
+        with self._read("list running runs") as conn:
+            running = list(conn.execute(query).scalars())
+        dead = [run_id for run_id in running if not self._lease_alive(run_id)]
+        for run_id in dead:
+            self._close_interrupted(run_id)
+        return dead
+
+    def live_runs(self, roadmap: str) -> list[int]:
+        """Running runs of a roadmap whose process is still at work (their lease is held)."""
+        query = sa.select(t.runs.c.id).where(
+            t.runs.c.outcome == "running", t.runs.c.roadmap == roadmap
+        )
+        with self._read("list running runs") as conn:
+            running = list(conn.execute(query).scalars())
+        return [run_id for run_id in running if self._lease_alive(run_id)]
+
+    def _lease_alive(self, run_id: int) -> bool:
+        try:
+            return self._leases.alive(run_id)
+        except (OSError, SQLAlchemyError) as exc:
+            raise StoreError(f"cannot check the lease of run {run_id}: {exc}") from None
+
+    def _close_interrupted(self, run_id: int) -> None:
+        audit = t.audit.c
+        tallies = sa.select(
+            sa.func.count().filter(audit.ok.is_(True)),
+            sa.func.count().filter(audit.ok.is_(False), audit.pending.is_(False)),
+            sa.func.count().filter(audit.pending.is_(True)),
+            sa.func.max(audit.at),
+        ).where(audit.run_id == run_id)
+        with self._write(f"mark run {run_id} interrupted") as conn:
+            applied, failed, pending, last = conn.execute(tallies).one()
+            started = conn.execute(
+                sa.select(t.runs.c.started_at).where(t.runs.c.id == run_id)
+            ).scalar_one()
+            counts = {
+                "changes_applied": int(applied),
+                "changes_failed": int(failed),
+                "changes_pending": int(pending),
+            }
+            # Only if still running: the run may have finished since it was listed.
+            conn.execute(
+                t.runs.update()
+                .where(t.runs.c.id == run_id, t.runs.c.outcome == "running")
+                .values(outcome="interrupted", counts=counts, finished_at=last or started)
+            )
 
     def run(self, run_id: int) -> RunRecord:
         """The run with this id (NotFoundError if there is none)."""
@@ -287,15 +383,53 @@ class StateStore:
 
     # -- audit ------------------------------------------------------------------------------------
 
-    def record_audit(self, rows: Sequence[AuditRow], *, at: dt.datetime | None = None) -> None:
-        """Record attempted label changes, stamped ``at`` (default: now, UTC)."""
-        if not rows:
+    def record_audit(
+        self,
+        rows: Sequence[AuditRow],
+        *,
+        at: dt.datetime | None = None,
+        batch: int | None = None,
+    ) -> None:
+        """Record attempted label changes, stamped ``at`` (default: now, UTC).
+
+        With ``batch``, they confirm that batch's pending rows (``record_intent``), which are
+        replaced in the same transaction. Labels added are remembered as the bot's own.
+        """
+        if not rows and batch is None:
             return
         stamp = _aware(at) if at is not None else dt.datetime.now(dt.UTC)
-        values = [t.audit_values(row, stamp) for row in rows]
+        values = [t.audit_values(row, stamp, batch) for row in rows]
         with self._write("record audit") as conn:
+            if batch is not None and rows:
+                run_ids = {row.run_id for row in rows}
+                conn.execute(
+                    t.audit.delete().where(
+                        t.audit.c.run_id.in_(run_ids),
+                        t.audit.c.batch == batch,
+                        t.audit.c.pending.is_(True),
+                    )
+                )
             for chunk in _chunked(values, _CHUNK):
                 conn.execute(t.audit.insert(), chunk)
+            _remember_written(conn, rows)
+
+    def record_intent(self, rows: Sequence[AuditRow], batch: int) -> None:
+        """Write-ahead: record a batch's changes as pending before they are sent."""
+        if not rows:
+            return
+        stamp = dt.datetime.now(dt.UTC)
+        values = [t.audit_values(replace(row, pending=True), stamp, batch) for row in rows]
+        with self._write("record intended changes") as conn:
+            for chunk in _chunked(values, _CHUNK):
+                conn.execute(t.audit.insert(), chunk)
+            # Before the write: a label that lands while the process dies is still the bot's.
+            _remember_written(conn, rows)
+
+    def written_labels(self, roadmap: str) -> frozenset[str]:
+        """Every label the bot has written for this roadmap (owned with those it writes now)."""
+        query = sa.select(t.written_labels.c.label).where(t.written_labels.c.roadmap == roadmap)
+        with self._read(f"read labels written for {roadmap}") as conn:
+            return frozenset(conn.execute(query).scalars())
 
     def audit(self, run_id: int) -> list[AuditRow]:
         """A run's audit rows in the order they were recorded."""
@@ -406,7 +540,7 @@ def _parse_url(url: str) -> URL:
         parsed = sa.make_url(url)
     except ArgumentError:
         # The message would echo the URL, password included.
-        raise StoreError("state store URL is not a valid SQLAlchemy URL") from None
+        raise StoreConfigError("state store URL is not a valid SQLAlchemy URL") from None
     # SQLAlchemy 2.0 maps a bare postgresql:// to psycopg2, which we do not ship.
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -418,8 +552,14 @@ def _ensure_sqlite_dir(url: URL) -> None:
     # In-memory databases and file: URIs name no plain path whose directory we could create.
     if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
         return
-    if not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if database.startswith("file:"):
+        return
+    path = Path(database).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # SQLite would say only "unable to open database file", and only once asked to.
+    target = path if path.exists() else path.parent
+    if not os.access(target, os.W_OK):
+        raise PermissionError(f"{target} is not writable by this user")
 
 
 def _create_engine(url: URL) -> Engine:
@@ -476,6 +616,30 @@ def _migrate(engine: Engine) -> None:
             # Two processes opening an empty database would both try to create the tables.
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
         command.upgrade(migration_config(conn), "head")
+
+
+def _remember_written(conn: Connection, rows: Sequence[AuditRow]) -> None:
+    """Add the labels these rows add to ``written_labels`` of their runs' roadmaps."""
+    labels_by_run: dict[int, set[str]] = {}
+    for row in rows:
+        if row.added:
+            labels_by_run.setdefault(row.run_id, set()).update(row.added)
+    if not labels_by_run:
+        return
+    query = sa.select(t.runs.c.id, t.runs.c.roadmap).where(t.runs.c.id.in_(labels_by_run))
+    roadmaps = {run_id: roadmap for run_id, roadmap in conn.execute(query)}
+    values = sorted(
+        {(roadmaps[run], label) for run, labels in labels_by_run.items() for label in labels}
+    )
+    insert = (
+        postgresql_insert(t.written_labels)
+        if conn.dialect.name == "postgresql"
+        else sqlite_insert(t.written_labels)
+    )
+    conn.execute(
+        insert.on_conflict_do_nothing(),
+        [{"roadmap": roadmap, "label": label} for roadmap, label in values],
+    )
 
 
 # -- reading a snapshot ----------------------------------------------------------------------

@@ -166,6 +166,19 @@ audit = sa.Table(
     sa.Column("ok", sa.Boolean, nullable=False),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("at", UtcDateTime(), nullable=False),
+    # Write-ahead: a batch's intended changes are recorded pending before they are sent, and
+    # replaced by their outcomes afterwards; a pending row left behind may or may not have landed.
+    sa.Column("pending", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("batch", sa.Integer, nullable=True),
+    sa.Index("ix_audit_run_id_batch", "run_id", "batch"),
+)
+
+# Every label the bot has written, per roadmap: with the labels it writes now, what it owns.
+written_labels = sa.Table(
+    "written_labels",
+    metadata,
+    sa.Column("roadmap", NAME, primary_key=True),
+    sa.Column("label", sa.String(255), primary_key=True),
 )
 
 reports = sa.Table(
@@ -349,9 +362,11 @@ def finding_from_row(row: Sequence[Any]) -> Finding:
     return Finding(FindingKind(kind), release, subject, message)
 
 
-def audit_values(row: AuditRow, at: dt.datetime) -> dict[str, object]:
-    """The ``audit`` row of one attempted label change."""
+def audit_values(row: AuditRow, at: dt.datetime, batch: int | None = None) -> dict[str, object]:
+    """The ``audit`` row of one attempted (or, when pending, intended) label change."""
     return {
+        "pending": row.pending,
+        "batch": batch,
         "run_id": row.run_id,
         "issue_key": row.key,
         "added": list(row.added),
@@ -375,4 +390,5 @@ def audit_from_row(row: Row[Any]) -> AuditRow:
         after=tuple(row.labels_after),
         ok=bool(row.ok),
         error=row.error,
+        pending=bool(row.pending),
     )

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from roadmap_sync.core.baseline import FieldChange
 from roadmap_sync.core.model import BacklogItem, LabelChange, Scope
+from roadmap_sync.runtime.breaker import WriteBreaker
 
 __all__ = [
     "ApplyOutcome",
@@ -113,8 +114,13 @@ class Tracker(Protocol):
         """The epic-level items of these issue types in the scope (their fix versions included)."""
         ...
 
-    def apply(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:
-        """Add and remove labels; never touch labels outside each change."""
+    def apply(
+        self, changes: Sequence[LabelChange], breaker: WriteBreaker | None = None
+    ) -> list[ApplyOutcome]:
+        """Add and remove labels; never touch labels outside each change.
+
+        Stop sending once ``breaker`` opens: the rest come back failed, "not sent".
+        """
         ...
 
     def project_exists(self, project: str) -> bool:

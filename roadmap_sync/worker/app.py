@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from roadmap_sync.core.plan import check_guard
@@ -22,10 +21,11 @@ from roadmap_sync.engine.runner import sync_and_record, utc_now
 from roadmap_sync.engine.targeted import targeted_plan
 from roadmap_sync.runtime.http import wait_for_signal
 from roadmap_sync.runtime.redact import Redactor
+from roadmap_sync.runtime.schedule import cron_trigger
 from roadmap_sync.runtime.settings import Settings
 from roadmap_sync.state.store import StateStore
 from roadmap_sync.trackers.base import Tracker
-from roadmap_sync.worker.http import HttpResponse, make_server
+from roadmap_sync.worker.http import HttpLimits, HttpResponse, make_server
 from roadmap_sync.worker.leader import Leadership
 from roadmap_sync.worker.metrics import WorkerMetrics
 from roadmap_sync.worker.webhooks import Debouncer, parse_event, verify
@@ -47,21 +47,15 @@ class TrackerFactory(Protocol):
         ...
 
 
-def cron_trigger(expression: str, timezone: str) -> CronTrigger:
-    """A crontab expression (5 fields), or 6 with leading seconds for sub-minute schedules."""
-    fields = expression.split()
-    if len(fields) == 6:
-        second, minute, hour, day, month, day_of_week = fields
-        return CronTrigger(
-            second=second,
-            minute=minute,
-            hour=hour,
-            day=day,
-            month=month,
-            day_of_week=day_of_week,
-            timezone=timezone,
-        )
-    return CronTrigger.from_crontab(expression, timezone=timezone)
+def http_limits(settings: Settings) -> HttpLimits:
+    """What the HTTP server accepts from clients, from the settings."""
+    token = settings.http_token
+    return HttpLimits(
+        max_connections=settings.http_max_connections,
+        read_timeout=settings.http_read_timeout,
+        idle_timeout=settings.http_idle_timeout,
+        token=token.get_secret_value() if token is not None else None,
+    )
 
 
 class Worker:
@@ -98,7 +92,9 @@ class Worker:
             },
         )
         self.debouncer = Debouncer(self.settings.webhook_debounce, self.resync_keys)
-        self.http = make_server(self.settings.http_host, self.settings.http_port, self)
+        self.http = make_server(
+            self.settings.http_host, self.settings.http_port, self, http_limits(self.settings)
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -176,11 +172,24 @@ class Worker:
 
     def sync_job(self, roadmap: Roadmap) -> None:
         """A scheduled full sync; failures are logged and retried at the next run."""
+        name = f"roadmap:{roadmap.product}"
         if self.stopping.is_set() or not self._leads(roadmap):
             log.debug("sync_skipped_not_leader", roadmap=roadmap.product)
             return
+
+        def lost_leadership() -> str | None:
+            if self.leadership.holds(name):
+                return None
+            return "this replica lost the leadership of the roadmap (database connection lost)"
+
         started = time.perf_counter()
         try:
+            # A run whose process still works (a former leader finishing its last writes, a
+            # 'run --once' beside the worker) goes first: two runs never write at once.
+            live = self.store.live_runs(roadmap.product)
+            if live:
+                log.info("sync_deferred_run_in_progress", roadmap=roadmap.product, runs=live)
+                return
             with self._roadmap_locks[roadmap.product]:
                 result = sync_and_record(
                     roadmap,
@@ -190,6 +199,8 @@ class Worker:
                     should_stop=self.stopping.is_set,
                     clock=self.clock,
                     timezone=self.settings.timezone,
+                    write_limits=self.settings.write_limits(),
+                    halt=lost_leadership,
                 )
         except Exception as error:  # a failing job must never kill the worker
             self._forget_tracker()

@@ -73,9 +73,14 @@ class Leadership:
             return True
 
     def holds(self, name: str) -> bool:
-        """Whether this replica led ``name`` when last asked (never acquires: for /readyz)."""
+        """Whether this replica still leads ``name`` (its lock connection still answers)."""
         with self._lock:
-            return name in self._held
+            if name not in self._held:
+                return False
+            if self._still_held(name):
+                return True
+            self._held.pop(name, None)
+            return False
 
     def _still_held(self, name: str) -> bool:
         connection = self._held.get(name)

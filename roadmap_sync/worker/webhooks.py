@@ -22,12 +22,18 @@ MAX_WAIT_FACTOR = 10
 
 def verify(secret: str, body: bytes, signature: str | None, token: str | None) -> bool:
     """Whether the request carries a valid signature or URL token for ``secret``."""
+    # Compared as bytes: compare_digest refuses non-ASCII text, and a request must never
+    # turn a malformed credential into a 500.
     if signature:
         expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, signature.strip())
+        return hmac.compare_digest(expected.encode(), _utf8(signature.strip()))
     if token:
-        return hmac.compare_digest(secret, token)
+        return hmac.compare_digest(secret.encode(), _utf8(token))
     return False
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from roadmap_sync.core.roadmap.types import (
     IsoDate,
     ItemKey,
     Label,
+    LongText,
+    Paragraph,
     ProjectKey,
     Slug,
     Text,
@@ -24,6 +26,7 @@ from roadmap_sync.core.roadmap.types import (
 )
 
 __all__ = [
+    "PREFIX_SEPARATORS",
     "Feature",
     "FeatureMatch",
     "ForecastSettings",
@@ -40,6 +43,9 @@ __all__ = [
 ]
 
 
+PREFIX_SEPARATORS = ("-", "_", ":", "/", ".")
+
+
 class RoadmapPart(BaseModel):
     """Base of every roadmap model: unknown keys are errors, values are frozen."""
 
@@ -50,7 +56,7 @@ class TrackerConfig(RoadmapPart):
     """Which Jira issues the roadmap covers and how to read their types and statuses."""
 
     projects: tuple[ProjectKey, ...] = Field(min_length=1)
-    jql: str | None = None
+    jql: Paragraph | None = None
     epic_types: tuple[Text, ...] | None = None
     story_types: tuple[Text, ...] | None = None
     done_statuses: tuple[Text, ...] = ()
@@ -96,6 +102,16 @@ class LabelsConfig(RoadmapPart):
     @model_validator(mode="after")
     def _check_ownership(self) -> LabelsConfig:
         problems: list[tuple[Loc, str]] = []
+        if self.prefix[-1] not in PREFIX_SEPARATORS:
+            # 'road' would make 'roadmap' and 'roadworks' look like the bot's labels.
+            problems.append(
+                (
+                    ("prefix",),
+                    f"prefix {self.prefix!r} must end in a separator "
+                    f"({', '.join(PREFIX_SEPARATORS)}), e.g. {self.prefix + '-'!r}, so that "
+                    "people's labels that merely start with it are never taken for the bot's",
+                )
+            )
         for name in ("orphan", "out_of_scope"):
             label = getattr(self, name)
             if not label.startswith(self.prefix):
@@ -109,8 +125,12 @@ class LabelsConfig(RoadmapPart):
             raise LocatedError(problems)
         return self
 
-    def owns(self, label: str) -> bool:
-        """True for labels the bot may add and remove: the prefix, minus the opt-out label."""
+    def prefixed(self, label: str) -> bool:
+        """True for labels that start with the prefix (the opt-out label aside).
+
+        Such a label is not necessarily the bot's: it owns only the labels it writes (see
+        ``Roadmap.owns_label`` and ``core.plan.owned_set``).
+        """
         return label.startswith(self.prefix) and label != self.opt_out
 
 
@@ -145,7 +165,7 @@ class Feature(RoadmapPart):
     """A key feature of a release; claims epics by key or items by label/component."""
 
     name: Text
-    description: str = ""
+    description: Paragraph = ""
     epics: tuple[ItemKey, ...] = ()
     match: FeatureMatch | None = None
 
@@ -269,9 +289,9 @@ class Release(RoadmapPart):
     name: Text
     date: IsoDate | None = None
     timeframe: Timeframe | None = None
-    goal: Text
+    goal: LongText
     # Plain sentences, or structured metrics with a target and a source of readings.
-    metrics: tuple[Metric | Text, ...] = ()
+    metrics: tuple[Metric | LongText, ...] = ()
     # When the team committed to this scope; the scope baseline is taken then (or when the
     # release becomes the next one, whichever comes first).
     committed: IsoDate | None = None

@@ -21,6 +21,8 @@ __all__ = [
     "ItemKey",
     "KeySyntax",
     "Label",
+    "LongText",
+    "Paragraph",
     "ProjectKey",
     "Slug",
     "Text",
@@ -34,6 +36,12 @@ _TIMEFRAME = re.compile(
     r"^(?P<year>\d{4})-(?:Q(?P<quarter>[1-4])|H(?P<half>[12])|(?P<month>0[1-9]|1[0-2]))$"
 )
 MAX_LABEL = 255  # Jira rejects longer labels
+# Names (product, releases, features, types, statuses) are headings; a goal or a metric is a
+# sentence or two; a description a paragraph. Beyond these a value is a mistake (a 50 MB
+# product name was repeated in every log line).
+MAX_NAME = 255
+MAX_SENTENCE = 2_000
+MAX_PARAGRAPH = 10_000
 
 
 class KeySyntax(Protocol):
@@ -82,9 +90,18 @@ def _slug(value: str) -> str:
     return value
 
 
+def _printable(value: str) -> str:
+    """Refuse control characters (an escaped "\\x00" in a quoted YAML string is one)."""
+    for char in value:
+        if (ord(char) < 32 and char not in "\n\t") or 0x7F <= ord(char) < 0xA0:
+            raise ValueError(f"contains the control character U+{ord(char):04X}")
+    return value
+
+
 def _label(value: str) -> str:
     if not value:
         raise ValueError("a label must not be empty")
+    _printable(value)
     if any(char.isspace() for char in value):
         raise ValueError(f"label {value!r} contains whitespace, which Jira labels cannot")
     if len(value) > MAX_LABEL:
@@ -130,7 +147,17 @@ def _iso_date(value: object) -> object:
         raise ValueError(f"{value!r} is not a valid date ({exc})") from exc
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME),
+    AfterValidator(_printable),
+]
+LongText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SENTENCE),
+    AfterValidator(_printable),
+]
+Paragraph = Annotated[str, StringConstraints(max_length=MAX_PARAGRAPH), AfterValidator(_printable)]
 ItemKey = Annotated[str, AfterValidator(_item_key)]
 ProjectKey = Annotated[str, AfterValidator(_project_key)]
 Slug = Annotated[str, AfterValidator(_slug)]

@@ -16,6 +16,7 @@ from jira import JIRA
 
 from roadmap_sync.core.baseline import FieldChange
 from roadmap_sync.core.model import EPIC_LEVEL, BacklogItem, LabelChange
+from roadmap_sync.runtime.breaker import WriteBreaker
 from roadmap_sync.runtime.retry import RetryPolicy
 from roadmap_sync.trackers.base import (
     ApplyOutcome,
@@ -221,9 +222,11 @@ class JiraTracker:
         )
 
     # -- writing -------------------------------------------------------------------------------
-    def apply(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:
+    def apply(
+        self, changes: Sequence[LabelChange], breaker: WriteBreaker | None = None
+    ) -> list[ApplyOutcome]:
         """Write label changes; per-issue outcomes, failures included, never raises for one."""
-        return self._writer.apply(changes)
+        return self._writer.apply(changes, breaker)
 
 
 def _version(raw: dict[str, Any]) -> VersionInfo:
