@@ -21,9 +21,10 @@ from roadmap_sync.commands.context import (
 from roadmap_sync.commands.plan_output import plan_document, render_apply, render_table
 from roadmap_sync.core.records import RunKind
 from roadmap_sync.core.roadmap import Roadmap
-from roadmap_sync.engine.runner import SyncResult, sync_and_record
+from roadmap_sync.engine.consistency import prime_recent_writes
+from roadmap_sync.engine.runner import SyncResult, sync_and_record, utc_now
 from roadmap_sync.engine.sync import SyncPlan, make_plan
-from roadmap_sync.state.store import StateStore
+from roadmap_sync.state.store import StateStore, StoreError
 from roadmap_sync.trackers.base import Tracker, TrackerError
 
 
@@ -51,6 +52,7 @@ def plan(ctx: CommandContext, args: argparse.Namespace) -> int:
     """``roadmap-sync plan``: read only."""
     roadmaps = ctx.roadmaps(args)
     tracker = ctx.tracker()
+    _prime_recent_writes(ctx, roadmaps, tracker)
     plans = [build_plan(ctx, roadmap, tracker) for roadmap in roadmaps]
     if args.format == "json":
         documents = [plan_document(p) for p in plans]
@@ -60,6 +62,18 @@ def plan(ctx: CommandContext, args: argparse.Namespace) -> int:
         for one in plans:
             render_table(one, ctx.out)
     return EXIT_OK
+
+
+def _prime_recent_writes(ctx: CommandContext, roadmaps: list[Roadmap], tracker: Tracker) -> None:
+    """Labels written minutes ago may not be in Jira Cloud's search yet: the recorded audit
+    tells the tracker which issues to read back as they are now (best effort: a plan needs
+    no state store)."""
+    try:
+        with StateStore.open(ctx.settings.resolved_state_url()) as store:
+            for roadmap in roadmaps:
+                prime_recent_writes(tracker, store, roadmap, utc_now())
+    except StoreError:
+        return
 
 
 def _confirm(ctx: CommandContext, one: SyncPlan) -> bool:

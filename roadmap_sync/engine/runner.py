@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from roadmap_sync.core.records import RunKind, RunRecord
 from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.consistency import prime_recent_writes
 from roadmap_sync.engine.recorder import Clock, RunRecorder
 from roadmap_sync.engine.sync import ApplyReport, SyncPlan, apply_plan, make_plan
 from roadmap_sync.state.store import StateStore
@@ -54,6 +55,7 @@ def sync_and_record(
     try:
         # "Today" (overdue releases, the horizon) is the site's day, not UTC's.
         today = clock().astimezone(ZoneInfo(timezone)).date()
+        prime_recent_writes(tracker, store, roadmap, utc_now())
         plan = make_plan(roadmap, tracker, today=today, now=clock(), progress=progress)
         report: ApplyReport | None = None
         if plan.labels.changes and (confirm is None or confirm(plan)):

@@ -18,6 +18,7 @@ from roadmap_sync.core.gc_pause import gc_paused
 from roadmap_sync.core.model import BacklogItem, Classification, GuardDecision, LabelPlan
 from roadmap_sync.core.plan import check_guard, plan_labels
 from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.scope_guard import assert_in_scope
 from roadmap_sync.trackers.base import ApplyOutcome, SiteInfo, Tracker
 
 log = structlog.get_logger(__name__)
@@ -112,6 +113,7 @@ def apply_plan(
     if not decision.allowed:
         log.warning("guard_refused", roadmap=plan.roadmap.product, reason=decision.message)
         return ApplyReport(decision)
+    assert_in_scope(plan.labels.changes, plan.items, plan.roadmap.tracker.projects)
     started = time.perf_counter()
     outcomes: list[ApplyOutcome] = []
     changes = plan.labels.changes

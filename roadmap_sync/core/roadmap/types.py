@@ -3,7 +3,8 @@
 Each validator raises ValueError with a message written for the person editing the YAML; the
 loader prints it after the file, line and location. What a key looks like is the tracker's
 business: a ``KeySyntax`` passed in the validation context (``{"key_syntax": ...}``) checks
-keys; without one, a key need only be a word without spaces.
+keys; without one, a key need only be a word without spaces. Likewise a ``QuerySyntax``
+(``{"query_syntax": ...}``) checks the extra query of ``tracker.jql``.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ __all__ = [
     "KeySyntax",
     "Label",
     "ProjectKey",
+    "QuerySyntax",
     "Slug",
     "Text",
     "Timeframe",
+    "TrackerQuery",
     "timeframe_end",
 ]
 
@@ -45,6 +48,14 @@ class KeySyntax(Protocol):
 
     def item_key_problem(self, value: str) -> str | None:
         """Why `value` is not an item (issue) key of this tracker (None if it is one)."""
+        ...
+
+
+class QuerySyntax(Protocol):
+    """How a tracker checks a roadmap's extra query before anything is sent."""
+
+    def query_problem(self, value: str) -> str | None:
+        """Why `value` cannot narrow a roadmap's scope (None if it can)."""
         ...
 
 
@@ -76,6 +87,15 @@ def _project_key(value: str, info: ValidationInfo) -> str:
     if problem:
         raise ValueError(problem)
     return _word(value, "a project key")
+
+
+def _tracker_query(value: str, info: ValidationInfo) -> str:
+    context = info.context
+    syntax: QuerySyntax | None = context.get("query_syntax") if isinstance(context, dict) else None
+    problem = syntax.query_problem(value) if syntax is not None else None
+    if problem:
+        raise ValueError(f"{value!r} is not a query that narrows the scope: {problem}")
+    return value
 
 
 def _slug(value: str) -> str:
@@ -139,3 +159,4 @@ Slug = Annotated[str, AfterValidator(_slug)]
 Label = Annotated[str, AfterValidator(_label)]
 Timeframe = Annotated[str, AfterValidator(_timeframe)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+TrackerQuery = Annotated[str, AfterValidator(_tracker_query)]
