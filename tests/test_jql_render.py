@@ -29,9 +29,11 @@ _clauses = st.builds(
 )
 _exprs = st.recursive(
     _clauses,
-    lambda children: st.builds(lambda c: And(tuple(c)), st.lists(children, min_size=2, max_size=3))
-    | st.builds(lambda c: Or(tuple(c)), st.lists(children, min_size=2, max_size=3))
-    | st.builds(Not, children),
+    lambda children: (
+        st.builds(lambda c: And(tuple(c)), st.lists(children, min_size=2, max_size=3))
+        | st.builds(lambda c: Or(tuple(c)), st.lists(children, min_size=2, max_size=3))
+        | st.builds(Not, children)
+    ),
     max_leaves=8,
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,10 @@ def _a_week_passes(ctx: CommandContext, sandbox: SandboxServer) -> None:
         ).json()
         ctx.out.print(f"  - new {created['key']}: {fields['summary']}")
     ctx.out.print()
+    # A week passed: Cloud's search (which lags writes by seconds) has long caught up.
+    deadline = time.monotonic() + 60
+    while sandbox.store.index.lagging() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _sync(
