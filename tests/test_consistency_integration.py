@@ -168,3 +168,19 @@ def test_datacenter_past_the_result_window_plans_and_applies_everything() -> Non
         searches = requests.get(f"{site.url}/_sandbox/requests", timeout=5).json()["requests"]
         # Keyset pages of 1000: as many requests as startAt paging would have needed.
         assert searches["search"] <= 2 * (in_scope // 1000 + 1)
+
+
+def test_check_asks_jira_about_tracker_jql(
+    cli: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A well-formed tracker.jql naming a value Jira lacks: ``check`` reports Jira's message."""
+    text = EXAMPLE.read_text().replace(
+        'jql: "component IS EMPTY OR component != Legacy"', 'jql: "status = Nonexistent"'
+    )
+    odd = tmp_path / "odd.yaml"
+    odd.write_text(text)
+    capsys.readouterr()
+    assert main(["check", "--config", str(odd)]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert "tracker.jql:" in out
+    assert "The value 'Nonexistent' does not exist for the field 'status'." in out

@@ -85,6 +85,10 @@ class Tracker(Protocol):
         """A project's versions: id -> name."""
         ...
 
+    def keys_in_version(self, version_id: str, scope: Scope) -> list[str]:
+        """Keys of the scope's items scheduled into a version (by the version's id)."""
+        ...
+
     def query_problems(self, scope: Scope) -> list[str]:
         """What the tracker itself says about the scope's query (empty when it accepts it)."""
         ...

@@ -23,6 +23,7 @@ __all__ = [
     "keyset_jql",
     "scope_condition",
     "scope_jql",
+    "version_jql",
 ]
 
 BY_KEY = (SortKey(Field("key"), "asc"),)
@@ -71,3 +72,13 @@ def children_jql(parents: Sequence[BacklogItem], scope: Scope, *, cloud: bool) -
         # Data Center: stories hang off epics through Epic Link; sub-tasks through parent.
         linked = any_of(linked, clause("Epic Link", Operator.IN, epics))  # type: ignore[assignment]
     return render(Query(all_of(scope_condition(scope), linked), BY_KEY))
+
+
+def version_jql(version_id: str, scope: Scope) -> str:
+    """The scope's items scheduled into one version, named by its id (renames do not matter)."""
+    return render(
+        Query(
+            all_of(scope_condition(scope), clause("fixVersion", Operator.EQUALS, version_id)),
+            BY_KEY,
+        )
+    )

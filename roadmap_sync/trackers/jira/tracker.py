@@ -26,7 +26,7 @@ from roadmap_sync.trackers.base import (
 from roadmap_sync.trackers.jira.connect import open_client
 from roadmap_sync.trackers.jira.consistency import RecentWrites, shows_change
 from roadmap_sync.trackers.jira.convert import item_from_json
-from roadmap_sync.trackers.jira.jql import children_jql, keys_jql, scope_jql
+from roadmap_sync.trackers.jira.jql import children_jql, keys_jql, scope_jql, version_jql
 from roadmap_sync.trackers.jira.pacing import IssueWriteSpacer
 from roadmap_sync.trackers.jira.paging import RECONCILE_LIMIT, SearchPager
 from roadmap_sync.trackers.jira.session import JiraHttp
@@ -253,6 +253,15 @@ class JiraTracker:
         """A project's versions: id -> name."""
         versions = self.http.get_json(f"project/{project}/versions", {}, "meta")
         return {str(v["id"]): str(v["name"]) for v in versions}
+
+    def keys_in_version(self, version_id: str, scope: Scope) -> list[str]:
+        """Keys of the scope's items whose fixVersions include this version."""
+        return [
+            str(issue["key"])
+            for page in self.search_pages(version_jql(version_id, scope), ["key", "project"])
+            for issue in page
+            if self._in_scope(issue, scope)
+        ]
 
     def query_problems(self, scope: Scope) -> list[str]:
         """What Jira itself says about the scope's query (Cloud: ``jql/parse``), [] if fine."""
