@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from types import TracebackType
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from roadmap_sync.runtime.http import QuietHandler, QuietServer
@@ -110,6 +110,17 @@ class _Handler(QuietHandler):
 
     def do_PATCH(self) -> None:  # noqa: N802 - the name BaseHTTPRequestHandler dispatches to
         """Dispatch PATCH (no route takes it: 405 with Allow, or 404)."""
+        self.dispatch()
+
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (TRACE, QUERY, ...) is dispatched too: Jira answers 405 or 404,
+        where the standard library would send an HTML 501."""
+        if name.startswith("do_"):
+            return self.dispatch
+        raise AttributeError(name)
+
+    def do_HEAD(self) -> None:  # noqa: N802 - the name BaseHTTPRequestHandler dispatches to
+        """Dispatch HEAD (the answer's headers, without its body)."""
         self.dispatch()
 
     def do_OPTIONS(self) -> None:  # noqa: N802 - the name BaseHTTPRequestHandler dispatches to
@@ -212,6 +223,9 @@ class _Handler(QuietHandler):
     def _send(self, response: Response) -> None:
         body = response.encoded()
         headers = dict(response.headers)
+        if self.command == "HEAD":
+            self.wfile.write(self._head(response.status, headers, len(body)))
+            return
         if response.body is not None:
             headers.setdefault("Content-Type", "application/json;charset=UTF-8")
         self.wfile.write(self._head(response.status, headers, len(body)) + body)
