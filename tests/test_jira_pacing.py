@@ -82,3 +82,17 @@ def test_writes_to_one_issue_are_spaced() -> None:
     assert clock.slept == []
     spacer.wait("ACME-1")
     assert clock.slept == [10.0]
+
+
+def test_after_a_burst_429_requests_are_spaced() -> None:
+    """A burst-based 429 makes every later request keep its distance; a quota 429 does not."""
+    clock = Clock(3000.0)
+    pacer = QuotaPacer(wall=clock, sleep=clock.sleep)
+    pacer.observe({"RateLimit-Reason": "jira-quota-tenant-based"}, 429)
+    pacer.wait()
+    pacer.wait()
+    assert clock.slept == []
+    pacer.observe({"RateLimit-Reason": "jira-burst-based"}, 429)
+    pacer.wait()
+    pacer.wait()
+    assert clock.slept == [pytest.approx(0.04)]

@@ -9,7 +9,10 @@ their load rather than meet 429s: so the bot learns what its requests cost (the 
 - waits for the window to reset when the remainder would not cover the next request, and
 - once near the limit, spreads the remainder evenly over the time left in the window.
 
-A 429 is still honoured by the retry policy (``Retry-After``); pacing only makes it rare.
+The burst limit (per endpoint and method, ``jira-burst-based``) sends no advance headers; after
+the first burst 429 the bot keeps its requests at most ``BURST_SAFE_RATE`` a second for the
+rest of the session, as Atlassian advises ("slow down requests to that endpoint"). A 429 is
+still honoured by the retry policy (``Retry-After``); pacing only makes it rare.
 Writes to one issue are spaced so that no issue sees more than ``ISSUE_WRITES`` writes per
 ``ISSUE_WINDOW`` seconds (``jira-per-issue-on-write``).
 """
@@ -30,6 +33,7 @@ log = structlog.get_logger(__name__)
 
 PRUNE_AT = 10_000  # issues remembered before those without recent writes are forgotten
 MAX_PACING_WAIT = 120.0  # never sleep longer than this for one request (a real window is 1 h)
+BURST_SAFE_RATE = 25.0  # requests per second once a burst 429 was seen
 ISSUE_WRITES = 5
 ISSUE_WINDOW = 10.0
 
@@ -74,9 +78,16 @@ class QuotaPacer:
         self.remaining: int | None = None
         self.reset: float | None = None
         self.cost = 1.0  # what one request costs, learned from the headers
+        self.min_interval = 0.0  # spacing between requests, once a burst 429 was seen
+        self._last = 0.0
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Learn from one response's headers."""
+    def observe(self, headers: Mapping[str, str], status: int = 200) -> None:
+        """Learn from one response's status and headers."""
+        if status == 429 and headers.get("RateLimit-Reason") == "jira-burst-based":
+            with self._lock:
+                if not self.min_interval:
+                    log.info("burst_limited", rate=BURST_SAFE_RATE)
+                self.min_interval = 1.0 / BURST_SAFE_RATE
         remaining = _int(headers.get("X-RateLimit-Remaining"))
         if remaining is None:
             return
@@ -104,8 +115,20 @@ class QuotaPacer:
                 return left * self.cost / self.remaining
             return 0.0
 
+    def _spacing(self) -> float:
+        with self._lock:
+            if not self.min_interval:
+                return 0.0
+            now = self._wall()
+            start = max(now, self._last + self.min_interval)
+            self._last = start
+            return start - now
+
     def wait(self) -> None:
         """Sleep as long as ``delay`` says (capped), counting it as a rate-limit wait."""
+        spacing = self._spacing()
+        if spacing > 0:
+            self._sleep(spacing)
         seconds = min(self.delay(), MAX_PACING_WAIT)
         if seconds <= 0:
             return

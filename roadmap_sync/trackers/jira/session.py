@@ -45,7 +45,7 @@ class JiraHttp:
         self._pin_environment(base_url)
 
         def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-            self.pacer.observe(response.headers)
+            self.pacer.observe(response.headers, response.status_code)
             if on_response is not None:
                 on_response(response.status_code)
 
