@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.sandbox_throughput
 	$(BIN)/python -m bench.sync_throughput
 	$(BIN)/python -m bench.report_speed
+	$(BIN)/python -m bench.rate_limits
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -22,7 +22,10 @@ EXAMPLE = REPO / "config" / "roadmap.example.yaml"
 @pytest.fixture
 def synced(flavor: str) -> Iterator[SandboxServer]:
     """A sandbox whose backlog a full sync has just labelled."""
-    with SandboxServer(site_data(400, seed=21), flavor=flavor, bulk_delay=0.01) as server:  # type: ignore[arg-type]
+    # These tests compare a targeted read with a full one, not how either copes with Cloud's
+    # search lag (tests/test_consistency_integration.py does): search is kept current here.
+    site = SandboxServer(site_data(400, seed=21), flavor=flavor, bulk_delay=0.01, search_lag=0)  # type: ignore[arg-type]
+    with site as server:
         roadmap = load_roadmap(EXAMPLE)
         tracker = tracker_for(server)
         apply_plan(make_plan(roadmap, tracker, today=TODAY, now=NOW), tracker, force=True)

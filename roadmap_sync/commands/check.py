@@ -60,6 +60,10 @@ def roadmap_problems(roadmap: Roadmap, tracker: Tracker) -> list[Problem]:
                         "create the version in Jira or correct fix_versions",
                     )
                 )
+    if visible and roadmap.tracker.jql:
+        # Jira's own word on the scope's query (Cloud: jql/parse), e.g. unknown field values.
+        for message in tracker.query_problems(roadmap.tracker.scope):
+            problems.append(Problem(f"tracker.jql: {message}", "correct tracker.jql"))
     epics = sorted(
         {key for release in roadmap.releases for f in release.features for key in f.epics}
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import time
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -149,6 +150,10 @@ def _a_week_passes(ctx: CommandContext, sandbox: SandboxServer) -> None:
     _team_closes_work(ctx, sandbox)
     sandbox.clock.advance(WEEK - MIDWEEK - dt.timedelta(days=2))
     ctx.out.print()
+    # A week passed: Cloud's search (which lags writes by seconds) has long caught up.
+    deadline = time.monotonic() + 60
+    while sandbox.store.index.lagging() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _sync(

@@ -30,9 +30,10 @@ from roadmap_sync.commands.plan_output import (
 from roadmap_sync.commands.text import change_counts
 from roadmap_sync.core.records import RunKind
 from roadmap_sync.core.roadmap import Roadmap
-from roadmap_sync.engine.runner import SyncResult, sync_and_record
+from roadmap_sync.engine.consistency import prime_recent_writes
+from roadmap_sync.engine.runner import SyncResult, sync_and_record, utc_now
 from roadmap_sync.engine.sync import SyncPlan, make_plan
-from roadmap_sync.state.store import StateStore
+from roadmap_sync.state.store import StateStore, StoreError
 from roadmap_sync.trackers.base import Tracker, TrackerError
 
 
@@ -73,6 +74,7 @@ def plan(ctx: CommandContext, args: argparse.Namespace) -> int:
     roadmaps = ctx.roadmaps(args)
     written = _written_labels(ctx, roadmaps)
     tracker = ctx.tracker()
+    _prime_recent_writes(ctx, roadmaps, tracker)
     plans = [build_plan(ctx, r, tracker, written.get(r.product, frozenset())) for r in roadmaps]
     fmt = ctx.text_format(args.format)
     if fmt == "json":
@@ -94,6 +96,21 @@ def _written_labels(ctx: CommandContext, roadmaps: list[Roadmap]) -> dict[str, f
         return {}
     with store:
         return {r.product: store.written_labels(r.product) for r in roadmaps}
+
+
+def _prime_recent_writes(ctx: CommandContext, roadmaps: list[Roadmap], tracker: Tracker) -> None:
+    """Labels written minutes ago may not be in Jira Cloud's search yet: the recorded audit
+    tells the tracker which issues to read back as they are now (best effort: a plan needs
+    no state store, and never creates one)."""
+    try:
+        store = StateStore.open_existing(ctx.settings.resolved_state_url())
+        if store is None:
+            return
+        with store:
+            for roadmap in roadmaps:
+                prime_recent_writes(tracker, store, roadmap, utc_now())
+    except StoreError:
+        return
 
 
 def _confirm(ctx: CommandContext, one: SyncPlan) -> bool:

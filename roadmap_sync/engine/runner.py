@@ -16,6 +16,7 @@ import structlog
 from roadmap_sync.core.model import Classification
 from roadmap_sync.core.records import RunKind, RunRecord
 from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.consistency import prime_recent_writes
 from roadmap_sync.engine.outlook import refresh_outlook
 from roadmap_sync.engine.recorder import Clock, RunRecorder
 from roadmap_sync.engine.suggestions import refresh_suggestions
@@ -66,6 +67,7 @@ def sync_and_record(
     try:
         # "Today" (overdue releases, the horizon) is the site's day, not UTC's.
         today = clock().astimezone(ZoneInfo(timezone)).date()
+        prime_recent_writes(tracker, store, roadmap, utc_now())
         written = store.written_labels(roadmap.product)
         plan = make_plan(
             roadmap, tracker, today=today, now=clock(), progress=progress, written=written

@@ -25,6 +25,7 @@ from roadmap_sync.core.model import (
 from roadmap_sync.core.numbers import Counts, count
 from roadmap_sync.core.plan import check_guard, plan_labels
 from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.scope_guard import assert_in_scope
 from roadmap_sync.runtime.breaker import WriteBreaker
 from roadmap_sync.trackers.base import ApplyOutcome, SiteInfo, Tracker
 
@@ -144,6 +145,7 @@ def apply_plan(
     if not decision.allowed:
         log.warning("guard_refused", roadmap=plan.roadmap.product, reason=decision.message)
         return ApplyReport(decision)
+    assert_in_scope(plan.labels.changes, plan.items, plan.roadmap.tracker.projects)
     if decision.first_sync:
         log.info("first_sync_allowed", roadmap=plan.roadmap.product, reason=decision.message)
     started = time.perf_counter()

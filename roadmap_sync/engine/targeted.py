@@ -17,6 +17,7 @@ from roadmap_sync.core.classify import classify
 from roadmap_sync.core.model import BacklogItem, LabelPlan
 from roadmap_sync.core.plan import plan_labels
 from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.scope_guard import assert_in_scope
 from roadmap_sync.trackers.base import Tracker
 
 log = structlog.get_logger(__name__)
@@ -65,5 +66,6 @@ def targeted_plan(
     classification = classify(items, roadmap, today=today, known_versions=())
     full = plan_labels(classification, items, roadmap)
     plan = LabelPlan(tuple(c for c in full.changes if c.key in targets))
+    assert_in_scope(plan.changes, items, roadmap.tracker.projects)
     log.info("targeted_plan", keys=sorted(keys), traced=len(items), changes=plan.issues)
     return plan, len(items)

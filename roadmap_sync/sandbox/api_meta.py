@@ -9,6 +9,7 @@ from roadmap_sync.sandbox.catalog import SERVER_VERSION, field_catalog
 from roadmap_sync.sandbox.errors import ApiError, bad_request
 from roadmap_sync.sandbox.http_types import Request, Response
 from roadmap_sync.sandbox.store import jira_timestamp
+from roadmap_sync.sandbox.webhooks import ALL_EVENTS
 
 if TYPE_CHECKING:
     from roadmap_sync.sandbox.app import SandboxApp
@@ -48,7 +49,7 @@ def myself(app: SandboxApp, request: Request) -> Response:
 
 def fields(app: SandboxApp, request: Request) -> Response:
     """``GET /rest/api/{2,3}/field``: the Epic Link id is discovered here on Data Center."""
-    return Response(200, field_catalog(app.flavor))
+    return Response(200, field_catalog(app.flavor, app.store.epic_link_field))
 
 
 def _project(app: SandboxApp, key: str) -> dict[str, Any]:
@@ -121,8 +122,8 @@ def register_webhook(app: SandboxApp, request: Request) -> Response:
     body = request.json()
     if not isinstance(body, dict) or not str(body.get("url", "")).startswith("http"):
         raise bad_request("A webhook needs a 'url'.")
-    events = tuple(body.get("events") or ("jira:issue_updated", "jira:issue_created"))
-    hook = app.webhooks.register(str(body["url"]), body.get("secret"), events)
+    events = _events(body.get("events"))
+    hook = app.webhooks.register(str(body["url"]), _secret(body.get("secret")), events)
     return Response(
         201,
         {
@@ -133,3 +134,19 @@ def register_webhook(app: SandboxApp, request: Request) -> Response:
             "enabled": True,
         },
     )
+
+
+def _events(value: Any) -> tuple[str, ...]:
+    """A registration's events: the listed ones, or every issue and version event."""
+    if value is None:
+        return ALL_EVENTS
+    if not isinstance(value, list) or not all(isinstance(e, str) for e in value):
+        raise bad_request("'events' must be a list of event names.")
+    return tuple(value)
+
+
+def _secret(value: Any) -> str | None:
+    """A registration's secret: a string, or none."""
+    if value is not None and not isinstance(value, str):
+        raise bad_request("'secret' must be a string.")
+    return value

@@ -17,7 +17,8 @@ from roadmap_sync.sandbox.errors import ApiError, bad_request
 from roadmap_sync.sandbox.faults import Fault
 from roadmap_sync.sandbox.http_types import Request, Response
 from roadmap_sync.sandbox.store import jira_timestamp
-from roadmap_sync.sandbox.views import FieldSelection, IssueRenderer
+from roadmap_sync.sandbox.views import FieldSelection
+from roadmap_sync.sandbox.webhooks import ALL_EVENTS
 
 if TYPE_CHECKING:
     from roadmap_sync.sandbox.app import SandboxApp
@@ -29,6 +30,12 @@ HOOKS_INDEX = {
     "GET|DELETE /_sandbox/requests": "REST requests received per endpoint, or reset the tally",
     "POST /_sandbox/issues/{key}/edit": "edit an issue as a person ({fields, update}); webhooks",
     "POST /_sandbox/issues": "create an issue as a person ({fields}); fires jira:issue_created",
+    "DELETE /_sandbox/issues/{key}": "delete an issue as a person; fires jira:issue_deleted",
+    "GET /_sandbox/index": "search lag: seconds, and how many issues search shows stale",
+    "POST /_sandbox/versions": "create a version ({project, name, ...}); jira:version_created",
+    "PUT /_sandbox/versions/{id}": "rename/release/unrelease ({name, released, releaseDate})",
+    "DELETE /_sandbox/versions/{id}": "delete a version (?moveFixIssuesTo=ID); version_deleted",
+    "POST /_sandbox/versions/{id}/move": "reorder a version ({position}); jira:version_moved",
     "GET|POST|DELETE /_sandbox/faults": "list, arm ({endpoint, kind, ...}) or clear faults",
     "GET|POST|DELETE /_sandbox/webhooks": "list, register ({url, secret, events}) or clear",
     "GET|POST /_sandbox/clock": "the site's time, or move it ({advance_seconds} or {now})",
@@ -76,8 +83,19 @@ def person_edit(app: SandboxApp, request: Request) -> Response:
     actor = _person(app, request)
     edit_issue(app, request, actor)
     issue = app.store.get(request.route["key"])
-    renderer = IssueRenderer(app.flavor, "2", app.base_url)
-    return Response(200, renderer.render(issue, FieldSelection.parse(None, "*all")))
+    return Response(200, app.renderer("2").render(issue, FieldSelection.parse(None, "*all")))
+
+
+def person_delete(app: SandboxApp, request: Request) -> Response:
+    """``DELETE /_sandbox/issues/{key}?as=person``: a human deletes an issue (and sub-tasks)."""
+    app.store.delete(request.route["key"], _person(app, request))
+    return Response(204)
+
+
+def index_status(app: SandboxApp, request: Request) -> Response:
+    """``GET /_sandbox/index``: the search lag and how many issues search still shows stale."""
+    index = app.store.index
+    return Response(200, {"searchLag": index.lag, "lagging": index.lagging()})
 
 
 def _named(app: SandboxApp, field: str, wanted: Any, default: str) -> Any:
@@ -96,7 +114,8 @@ def person_create(app: SandboxApp, request: Request) -> Response:
     if not isinstance(body, dict) or not isinstance(body.get("fields"), dict):
         raise bad_request("Expected {'fields': {...}}.")
     fields = dict(body["fields"])
-    editable = {k: fields.pop(k) for k in EDITABLE_FIELDS - {"summary"} if k in fields}
+    names = (EDITABLE_FIELDS - {"summary"}) | {app.store.epic_link_field}
+    editable = {k: fields.pop(k) for k in names if k in fields}
     fields["issuetype"] = _named(app, "issuetype", fields.get("issuetype"), "Story")
     fields["status"] = _named(app, "status", fields.get("status"), "To Do")
     actor = _person(app, request)
@@ -106,7 +125,12 @@ def person_create(app: SandboxApp, request: Request) -> Response:
         raise bad_request(str(error)) from error
     if editable:
         project_key = issue["fields"]["project"]["key"]
-        parser = EditParser(app.flavor, app.store.versions_by_name(project_key), app.store.find)
+        parser = EditParser(
+            app.flavor,
+            app.store.versions_by_name(project_key),
+            app.store.find,
+            app.store.epic_link_field,
+        )
         values = parser.parse(issue, {"fields": editable}, actor)
         app.store.commit(issue["key"], values, actor, history=False)
     return Response(201, {"id": issue["id"], "key": issue["key"]})
@@ -137,8 +161,8 @@ def webhooks(app: SandboxApp, request: Request) -> Response:
         body = request.json()
         if not isinstance(body, dict) or "url" not in body:
             raise ApiError(400, ["Expected {'url': ..., 'secret': optional}."])
-        events = tuple(body.get("events") or ("jira:issue_updated", "jira:issue_created"))
-        hook = app.webhooks.register(str(body["url"]), body.get("secret"), events)
+        events = _events(body.get("events"))
+        hook = app.webhooks.register(str(body["url"]), _secret(body.get("secret")), events)
         return Response(201, hook.as_json())
     app.webhooks.drain()
     return Response(200, {"webhooks": app.webhooks.listing()})
@@ -181,3 +205,19 @@ def person_transition(app: SandboxApp, request: Request) -> Response:
     values = {"status": status, "resolution": resolution, "resolutiondate": stamp}
     app.store.commit(key, values, actor)
     return Response(200, {"key": key, "status": status["name"]})
+
+
+def _events(value: Any) -> tuple[str, ...]:
+    """A registration's events: the listed ones, or every issue and version event."""
+    if value is None:
+        return ALL_EVENTS
+    if not isinstance(value, list) or not all(isinstance(e, str) for e in value):
+        raise bad_request("'events' must be a list of event names.")
+    return tuple(value)
+
+
+def _secret(value: Any) -> str | None:
+    """A registration's secret: a string, or none."""
+    if value is not None and not isinstance(value, str):
+        raise bad_request("'secret' must be a string.")
+    return value

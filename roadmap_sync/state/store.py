@@ -437,6 +437,20 @@ class StateStore:
         with self._read(f"read audit of run {run_id}") as conn:
             return [t.audit_from_row(row) for row in conn.execute(query)]
 
+    def audit_since(self, roadmap: str, since: dt.datetime) -> list[tuple[AuditRow, dt.datetime]]:
+        """A roadmap's audit rows recorded at or after ``since``, oldest first, with their time.
+
+        The Jira adapter reads these back as they are now, since Cloud's search lags writes.
+        """
+        query = (
+            sa.select(t.audit)
+            .join(t.runs, t.runs.c.id == t.audit.c.run_id)
+            .where(t.runs.c.roadmap == roadmap, t.audit.c.at >= _aware(since))
+            .order_by(t.audit.c.id)
+        )
+        with self._read(f"read recent audit of {roadmap}") as conn:
+            return [(t.audit_from_row(row), _aware(row.at)) for row in conn.execute(query)]
+
     # -- reports ----------------------------------------------------------------------------------
 
     def save_report(

@@ -46,6 +46,9 @@ class SiteInfo:
     flavor: str  # the adapter's own variant, e.g. "cloud" or "datacenter"
     base_url: str
     version: str
+    # Who the bot is on the tracker (an account id or user name), to tell its own changes
+    # from people's in webhooks.
+    account: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,11 +94,30 @@ class Tracker(Protocol):
     def fetch_items(
         self, scope: Scope, progress: ProgressCallback | None = None
     ) -> Iterator[BacklogItem]:
-        """Every backlog item in the scope, one page at a time."""
+        """Every backlog item in the scope, one page at a time; items outside the scope's
+        projects never come back, and recent writes are read back as they are now."""
         ...
 
     def fetch_keys(self, keys: Collection[str], scope: Scope | None = None) -> list[BacklogItem]:
-        """The items with these keys (inside the scope, if given); missing keys are skipped."""
+        """The items with these keys (inside the scope, if given), as they are now (never
+        from a lagging search index); missing keys are skipped."""
+        ...
+
+    def note_recent_writes(self, changes: Sequence[LabelChange], age: float = 0.0) -> None:
+        """Changes written ``age`` seconds ago (by an earlier run): the next reads must show
+        them even where the tracker's search lags behind writes."""
+        ...
+
+    def version_ids(self, project: str) -> dict[str, str]:
+        """A project's versions: id -> name (webhooks name versions by id)."""
+        ...
+
+    def keys_in_version(self, version_id: str, scope: Scope) -> list[str]:
+        """Keys of the scope's items scheduled into a version (by the version's id)."""
+        ...
+
+    def query_problems(self, scope: Scope) -> list[str]:
+        """What the tracker itself says about the scope's query (empty when it accepts it)."""
         ...
 
     def fetch_children(self, parents: Sequence[BacklogItem], scope: Scope) -> list[BacklogItem]:

@@ -90,6 +90,12 @@ class WorkerMetrics:
             ["roadmap"],
             registry=self.registry,
         )
+        self.missing_fix_versions = Gauge(
+            "roadmap_sync_missing_fix_versions",
+            "Fix versions a roadmap names that Jira no longer has (renamed or deleted)",
+            ["roadmap"],
+            registry=self.registry,
+        )
         self.reports = Counter(
             "roadmap_sync_reports", "Weekly reports by result", ["result"], registry=self.registry
         )

@@ -22,6 +22,7 @@ from roadmap_sync.core.roadmap.types import (
     Slug,
     Text,
     Timeframe,
+    TrackerQuery,
     timeframe_end,
 )
 
@@ -56,7 +57,7 @@ class TrackerConfig(RoadmapPart):
     """Which Jira issues the roadmap covers and how to read their types and statuses."""
 
     projects: tuple[ProjectKey, ...] = Field(min_length=1)
-    jql: Paragraph | None = None
+    jql: TrackerQuery | None = None
     epic_types: tuple[Text, ...] | None = None
     story_types: tuple[Text, ...] | None = None
     done_statuses: tuple[Text, ...] = ()

@@ -3,7 +3,8 @@
 Each validator raises ValueError with a message written for the person editing the YAML; the
 loader prints it after the file, line and location. What a key looks like is the tracker's
 business: a ``KeySyntax`` passed in the validation context (``{"key_syntax": ...}``) checks
-keys; without one, a key need only be a word without spaces.
+keys; without one, a key need only be a word without spaces. Likewise a ``QuerySyntax``
+(``{"query_syntax": ...}``) checks the extra query of ``tracker.jql``.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ __all__ = [
     "LongText",
     "Paragraph",
     "ProjectKey",
+    "QuerySyntax",
     "Slug",
     "Text",
     "Timeframe",
+    "TrackerQuery",
     "timeframe_end",
 ]
 
@@ -56,6 +59,14 @@ class KeySyntax(Protocol):
         ...
 
 
+class QuerySyntax(Protocol):
+    """How a tracker checks a roadmap's extra query before anything is sent."""
+
+    def query_problem(self, value: str) -> str | None:
+        """Why `value` cannot narrow a roadmap's scope (None if it can)."""
+        ...
+
+
 def _key_syntax(info: ValidationInfo) -> KeySyntax | None:
     context = info.context
     if not isinstance(context, dict):
@@ -82,6 +93,15 @@ def _project_key(value: str, info: ValidationInfo) -> str:
     syntax = _key_syntax(info)
     problem = syntax.project_key_problem(value) if syntax is not None else None
     return _checked_key(value, problem, "a project key")
+
+
+def _tracker_query(value: str, info: ValidationInfo) -> str:
+    context = info.context
+    syntax: QuerySyntax | None = context.get("query_syntax") if isinstance(context, dict) else None
+    problem = syntax.query_problem(value) if syntax is not None else None
+    if problem:
+        raise ValueError(f"{value!r} is not a query that narrows the scope: {problem}")
+    return value
 
 
 def _slug(value: str) -> str:
@@ -164,3 +184,9 @@ Slug = Annotated[str, AfterValidator(_slug)]
 Label = Annotated[str, AfterValidator(_label)]
 Timeframe = Annotated[str, AfterValidator(_timeframe)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+TrackerQuery = Annotated[
+    str,
+    StringConstraints(max_length=MAX_PARAGRAPH),
+    AfterValidator(_printable),
+    AfterValidator(_tracker_query),
+]

@@ -53,7 +53,7 @@ def open_client(
     client = JIRA(server=url, max_retries=0, timeout=timeout, get_server_info=False, **auth)
     client.deploymentType = info.get("deploymentType")
     try:
-        call_with_retry(client.myself, policy)
+        me = call_with_retry(client.myself, policy)
         fields = call_with_retry(client.fields, policy)
     except requests.RequestException as error:
         raise TrackerError(f"cannot reach Jira at {url}: {describe(error)}") from None
@@ -71,6 +71,7 @@ def open_client(
         version=str(info.get("version", "")),
         epic_link_field=_epic_link_field(fields) if deployment == "datacenter" else None,
         story_points_field=_story_points_field(fields),
+        account=str(me.get("accountId") or me.get("name") or ""),
     )
     log.info("jira_connected", deployment=deployment, version=site.version)
     return client, site

@@ -21,6 +21,7 @@ from roadmap_sync.core.model import LabelChange
 from roadmap_sync.runtime.breaker import WriteBreaker
 from roadmap_sync.trackers.base import ApplyOutcome, TrackerError
 from roadmap_sync.trackers.jira.errors import describe
+from roadmap_sync.trackers.jira.pacing import IssueWriteSpacer
 from roadmap_sync.trackers.jira.session import JiraHttp
 
 __all__ = ["LabelWriter"]
@@ -43,6 +44,7 @@ class LabelWriter:
         concurrency: int,
         bulk_threshold: int,
         issue_ids: Mapping[str, str],
+        spacer: IssueWriteSpacer | None = None,
     ) -> None:
         self.http = http
         self.bulk = bulk
@@ -50,6 +52,7 @@ class LabelWriter:
         self.bulk_threshold = bulk_threshold
         # Bulk task results name issues by id; searches remember each key's id here.
         self.issue_ids = issue_ids
+        self.spacer = spacer
 
     def apply(
         self, changes: Sequence[LabelChange], breaker: WriteBreaker | None = None
@@ -79,6 +82,8 @@ class LabelWriter:
         operations += [{"remove": label} for label in change.remove]
         body = json.dumps({"update": {"labels": operations}})
         url = self.http.url(f"issue/{change.key}")
+        if self.spacer is not None:
+            self.spacer.wait(change.key)
 
         def attempt() -> None:
             self.http.counted("issue_put")
