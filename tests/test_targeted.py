@@ -100,3 +100,23 @@ def test_targeted_skips_keys_that_no_longer_exist(synced: SandboxServer) -> None
     edit(synced, story, {"fields": link})
     plan, _ = targeted_plan(tracker_for(synced), roadmap, {story, "ACME-99999"}, TODAY)
     assert story in {change.key for change in plan.changes}
+
+
+def test_targeted_removes_a_stale_label_the_bot_wrote(synced: SandboxServer) -> None:
+    """A release label the bot wrote before (its audit knows) goes in a webhook re-sync, while
+    the same label is a person's and stays when the bot never wrote it."""
+    roadmap = load_roadmap(EXAMPLE)
+    story = next(
+        key
+        for key, issue in synced.store.issues.items()
+        if issue["fields"]["issuetype"]["hierarchyLevel"] == 0
+        and "roadmap-r2" in issue["fields"]["labels"]
+    )
+    edit(synced, story, {"update": {"labels": [{"add": "roadmap-r0"}]}})
+    tracker = tracker_for(synced)
+    theirs, _ = targeted_plan(tracker, roadmap, {story}, TODAY)
+    assert story not in {c.key for c in theirs.changes}
+    assert (story, "roadmap-r0") in theirs.foreign
+    ours, _ = targeted_plan(tracker, roadmap, {story}, TODAY, written={"roadmap-r0"})
+    [change] = [c for c in ours.changes if c.key == story]
+    assert change.remove == ("roadmap-r0",)

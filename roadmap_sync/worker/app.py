@@ -284,7 +284,8 @@ class Worker:
         started = time.perf_counter()
         tracker = self.tracker()
         today = self.clock().astimezone(ZoneInfo(self.settings.timezone)).date()
-        plan, traced = targeted_plan(tracker, roadmap, keys, today)
+        written = self.store.written_labels(roadmap.product)
+        plan, traced = targeted_plan(tracker, roadmap, keys, today, written)
         if not plan.changes:
             return
         # The share limit is meaningless on a subset; the absolute limit still applies.
