@@ -14,7 +14,7 @@ import requests
 
 from roadmap_sync.cli import main
 from roadmap_sync.sandbox.server import SandboxServer
-from tests.conftest import REPO, site_data
+from tests.conftest import REPO, point_cli_at, site_data
 
 MINIMAL = (REPO / "config" / "roadmap.minimal.yaml").read_text()
 EXAMPLE = str(REPO / "config" / "roadmap.example.yaml")
@@ -23,12 +23,9 @@ EXAMPLE = str(REPO / "config" / "roadmap.example.yaml")
 @pytest.fixture
 def site(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SandboxServer]:
     """A sandbox the bot is pointed at, whose request tally proves it was never asked."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ROADMAP_SYNC_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COLUMNS", "200")
     with SandboxServer(site_data(60), flavor="datacenter") as server:
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_URL", server.url)
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_TOKEN", server.token)
+        point_cli_at(server, monkeypatch, tmp_path)
         yield server
 
 
