@@ -99,15 +99,24 @@ def test_unwritable_data_directory_is_exit_2_before_jira(
     assert untouched(site)
 
 
-@pytest.mark.parametrize("limit", ["-5", "0", "lots"])
-def test_history_limit_must_be_positive(
-    site: SandboxServer, capsys: pytest.CaptureFixture[str], limit: str
+@pytest.mark.parametrize("value", ["-5", "0", "lots"])
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [("history", "--limit"), ("suggest", "--top"), ("demo", "--issues")],
+)
+def test_counts_must_be_positive(
+    site: SandboxServer,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    option: str,
+    value: str,
 ) -> None:
-    """``history --limit -5`` is a usage error (exit 2), not an empty list."""
+    """``history --limit -5``, ``suggest --top 0``: a usage error (exit 2), never a quiet cut."""
     with pytest.raises(SystemExit) as raised:
-        main(["history", "--limit", limit])
+        main([command, option, value])
     assert raised.value.code == 2
-    assert "--limit" in capsys.readouterr().err
+    assert option in capsys.readouterr().err
+    assert untouched(site)
 
 
 def test_misspelt_variable_is_warned_with_a_suggestion(
