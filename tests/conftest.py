@@ -19,7 +19,6 @@ from roadmap_sync.sandbox.store import SiteData
 pytest_plugins = ("tests.pg",)
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 IN_CI = os.environ.get("CI") == "true"
 
 
