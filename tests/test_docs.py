@@ -1,0 +1,46 @@
+"""The contributor documents agree with the code they describe."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+from roadmap_sync.trackers.base import Tracker
+from tests.conftest import REPO
+
+
+def _layer_table() -> list[set[str]]:
+    """The packages of each row of docs/architecture.md's layer table, top to bottom."""
+    text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "`" in line]
+    layers = []
+    for row in rows:
+        cells = row.split("|")
+        if len(cells) < 5:
+            continue
+        names = re.findall(r"`([a-z_]+)(?:/|\.py)`", cells[2])
+        if names:
+            layers.append(set(names))
+    return layers
+
+
+def test_architecture_layer_table_matches_the_import_contract() -> None:
+    """The layer table lists the packages of pyproject.toml's layers contract, in its order."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (layered,) = [c for c in contracts if c["type"] == "layers"]
+    expected = [
+        {name.strip().removeprefix("roadmap_sync.") for name in layer.split("|")}
+        for layer in layered["layers"]
+    ]
+    assert _layer_table() == expected
+
+
+def test_contributing_lists_every_tracker_method() -> None:
+    """"Adding a tracker" names every member of the Tracker protocol."""
+    text = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    section = text.split("## Adding a tracker", 1)[1].split("\n## ", 1)[0]
+    members = {name for name in vars(Tracker) if not name.startswith("_")}
+    members |= set(Tracker.__annotations__)
+    missing = sorted(name for name in members if f"`{name}" not in section)
+    assert missing == []
