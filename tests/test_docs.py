@@ -39,7 +39,7 @@ def test_architecture_layer_table_matches_the_import_contract() -> None:
 
 
 def test_contributing_lists_every_tracker_method() -> None:
-    """"Adding a tracker" names every member of the Tracker protocol."""
+    """CONTRIBUTING's "Adding a tracker" names every member of the Tracker protocol."""
     text = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
     section = text.split("## Adding a tracker", 1)[1].split("\n## ", 1)[0]
     members = {name for name in vars(Tracker) if not name.startswith("_")}
