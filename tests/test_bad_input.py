@@ -14,7 +14,7 @@ import requests
 
 from roadmap_sync.cli import main
 from roadmap_sync.sandbox.server import SandboxServer
-from tests.conftest import REPO, site_data
+from tests.conftest import REPO, point_cli_at, site_data
 
 MINIMAL = (REPO / "config" / "roadmap.minimal.yaml").read_text()
 EXAMPLE = str(REPO / "config" / "roadmap.example.yaml")
@@ -23,12 +23,9 @@ EXAMPLE = str(REPO / "config" / "roadmap.example.yaml")
 @pytest.fixture
 def site(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SandboxServer]:
     """A sandbox the bot is pointed at, whose request tally proves it was never asked."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ROADMAP_SYNC_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COLUMNS", "200")
     with SandboxServer(site_data(60), flavor="datacenter") as server:
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_URL", server.url)
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_TOKEN", server.token)
+        point_cli_at(server, monkeypatch, tmp_path)
         yield server
 
 
@@ -102,15 +99,24 @@ def test_unwritable_data_directory_is_exit_2_before_jira(
     assert untouched(site)
 
 
-@pytest.mark.parametrize("limit", ["-5", "0", "lots"])
-def test_history_limit_must_be_positive(
-    site: SandboxServer, capsys: pytest.CaptureFixture[str], limit: str
+@pytest.mark.parametrize("value", ["-5", "0", "lots"])
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [("history", "--limit"), ("suggest", "--top"), ("demo", "--issues")],
+)
+def test_counts_must_be_positive(
+    site: SandboxServer,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    option: str,
+    value: str,
 ) -> None:
-    """``history --limit -5`` is a usage error (exit 2), not an empty list."""
+    """``history --limit -5``, ``suggest --top 0``: a usage error (exit 2), never a quiet cut."""
     with pytest.raises(SystemExit) as raised:
-        main(["history", "--limit", limit])
+        main([command, option, value])
     assert raised.value.code == 2
-    assert "--limit" in capsys.readouterr().err
+    assert option in capsys.readouterr().err
+    assert untouched(site)
 
 
 def test_misspelt_variable_is_warned_with_a_suggestion(

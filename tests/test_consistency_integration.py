@@ -17,7 +17,7 @@ from roadmap_sync.engine.roadmap_files import load_roadmap
 from roadmap_sync.engine.scope_guard import ScopeError
 from roadmap_sync.engine.sync import apply_plan, make_plan
 from roadmap_sync.sandbox.server import SandboxServer
-from tests.conftest import site_data
+from tests.conftest import point_cli_at, site_data
 from tests.test_sync_integration import EXAMPLE, NOW, TODAY, sandbox_writes, tracker_for
 
 
@@ -31,12 +31,7 @@ def real_site(flavor: str) -> Iterator[SandboxServer]:
 @pytest.fixture
 def cli(real_site: SandboxServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> SandboxServer:
     """The CLI's environment pointed at the site; each command is a fresh tracker."""
-    monkeypatch.setenv("ROADMAP_SYNC_JIRA_URL", real_site.url)
-    monkeypatch.setenv("ROADMAP_SYNC_JIRA_TOKEN", real_site.token)
-    if real_site.flavor == "cloud":
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_EMAIL", real_site.email)
-    monkeypatch.setenv("ROADMAP_SYNC_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
+    point_cli_at(real_site, monkeypatch, tmp_path)
     return real_site
 
 

@@ -17,7 +17,7 @@ from roadmap_sync.commands.history_commands import _history_table
 from roadmap_sync.core.records import RunRecord
 from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.state.store import StateStore
-from tests.conftest import REPO, site_data
+from tests.conftest import REPO, point_cli_at, site_data
 
 EXAMPLE = REPO / "config" / "roadmap.example.yaml"
 
@@ -26,13 +26,8 @@ EXAMPLE = REPO / "config" / "roadmap.example.yaml"
 def site(flavor: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SandboxServer]:
     """A sandbox plus the environment that points the CLI at it and at a fresh state store."""
     with SandboxServer(site_data(300, seed=3), flavor=flavor, bulk_delay=0.01) as server:  # type: ignore[arg-type]
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_URL", server.url)
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_TOKEN", server.token)
-        if flavor == "cloud":
-            monkeypatch.setenv("ROADMAP_SYNC_JIRA_EMAIL", server.email)
-        monkeypatch.setenv("ROADMAP_SYNC_DATA_DIR", str(tmp_path / "data"))
+        point_cli_at(server, monkeypatch, tmp_path)
         monkeypatch.setenv("ROADMAP_SYNC_REPORT_DIR", str(tmp_path / "reports"))
-        monkeypatch.chdir(tmp_path)
         yield server
 
 

@@ -15,7 +15,7 @@ from roadmap_sync.core.model import BacklogItem
 from roadmap_sync.engine.roadmap_files import load_roadmap
 from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.trackers.base import VersionInfo
-from tests.conftest import REPO, site_data
+from tests.conftest import REPO, point_cli_at, site_data
 
 TODAY = dt.date(2026, 11, 30)
 
@@ -26,12 +26,7 @@ def jira_env(
 ) -> Iterator[SandboxServer]:
     """The demo's generated backlog on a sandbox, and the environment pointing at it."""
     with SandboxServer(site_data(400, seed=1), flavor=flavor) as server:  # type: ignore[arg-type]
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_URL", server.url)
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_TOKEN", server.token)
-        if flavor == "cloud":
-            monkeypatch.setenv("ROADMAP_SYNC_JIRA_EMAIL", server.email)
-        monkeypatch.setenv("ROADMAP_SYNC_DATA_DIR", str(tmp_path / "data"))
-        monkeypatch.chdir(tmp_path)
+        point_cli_at(server, monkeypatch, tmp_path)
         yield server
 
 

@@ -27,7 +27,7 @@ from roadmap_sync.engine.roadmap_files import load_roadmap
 from roadmap_sync.engine.runner import sync_and_record
 from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.state.store import StateStore
-from tests.conftest import REPO, site_data
+from tests.conftest import REPO, point_cli_at, site_data
 from tests.test_sync_integration import tracker_for
 
 TODAY = dt.date(2026, 11, 1)
@@ -195,16 +195,13 @@ def test_plan_lists_foreign_labels(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``plan`` names a person's prefixed label as foreign, in JSON and in the table."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ROADMAP_SYNC_DATA_DIR", str(tmp_path / "data"))
     with SandboxServer(site_data(60, seed=2), flavor="datacenter") as site:
         requests.post(
             f"{site.url}/_sandbox/issues/ACME-20/edit",
             json={"update": {"labels": [{"add": "roadmap-notes"}]}},
             timeout=5,
         ).raise_for_status()
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_URL", site.url)
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_TOKEN", site.token)
+        point_cli_at(site, monkeypatch, tmp_path)
         config = str(REPO / "config" / "roadmap.example.yaml")
         assert main(["plan", "--format", "json", "--config", config]) == 0
         document = json.loads(capsys.readouterr().out)

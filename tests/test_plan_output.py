@@ -20,7 +20,7 @@ from roadmap_sync.runtime.retry import RetryPolicy
 from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.trackers.registry import connect
 from roadmap_sync.trackers.registry_types import ConnectOptions
-from tests.conftest import REPO, site_data
+from tests.conftest import REPO, point_cli_at, site_data
 
 EXAMPLE = str(REPO / "config" / "roadmap.example.yaml")
 
@@ -29,11 +29,7 @@ EXAMPLE = str(REPO / "config" / "roadmap.example.yaml")
 def cli_site(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SandboxServer]:
     """A Cloud sandbox the CLI points at, with a state store of the test's own."""
     with SandboxServer(site_data(300, seed=3), flavor="cloud") as server:
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_URL", server.url)
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_TOKEN", server.token)
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_EMAIL", server.email)
-        monkeypatch.setenv("ROADMAP_SYNC_DATA_DIR", str(tmp_path / "data"))
-        monkeypatch.chdir(tmp_path)
+        point_cli_at(server, monkeypatch, tmp_path)
         yield server
 
 

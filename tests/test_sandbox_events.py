@@ -88,6 +88,45 @@ def test_epic_change_item(hooked: tuple[SandboxServer, Received]) -> None:
     assert (item["fromString"], item["to"], item["toString"]) == ("ACME-3", epic_id, "ACME-7")
 
 
+def test_webhook_items_equal_the_recorded_history(hooked: tuple[SandboxServer, Received]) -> None:
+    """A webhook's changelog items are exactly the history entry Jira keeps for that change."""
+    site, received = hooked
+    key = next(
+        key
+        for key, issue in site.store.issues.items()
+        if issue["fields"]["issuetype"]["hierarchyLevel"] == 0
+        and (issue["fields"].get("parent") or {}).get("key") == "ACME-3"
+        and issue["fields"]["status"]["statusCategory"]["key"] != "done"
+    )
+    epic = "parent" if site.flavor == "cloud" else site.store.epic_link_field
+    epic_value: object = {"key": "ACME-7"} if site.flavor == "cloud" else "ACME-7"
+    person_edit(
+        site,
+        key,
+        {
+            "fields": {"fixVersions": [{"name": "2027.02"}], epic: epic_value},
+            "update": {"labels": [{"add": "ux-review"}]},
+        },
+    )
+    moved = requests.post(
+        f"{site.url}/_sandbox/issues/{key}/transition?as=person", json={"status": "Done"}, timeout=5
+    )
+    moved.raise_for_status()
+    sent = [p["changelog"]["items"] for p in payloads(site, received)]
+    issue = requests.get(
+        f"{site.url}/rest/api/2/issue/{key}",
+        params={"expand": "changelog"},
+        headers=site.auth_headers(),
+        timeout=10,
+    ).json()
+    recorded = [history["items"] for history in issue["changelog"]["histories"]]
+    assert sent == recorded
+    edit_fields = {item["field"] for item in sent[0]}
+    epic_field = "IssueParentAssociation" if site.flavor == "cloud" else "Epic Link"
+    assert {"Fix Version", "labels", epic_field} <= edit_fields
+    assert {item["field"] for item in sent[1]} == {"status", "resolution"}
+
+
 def test_issue_deleted_event(hooked: tuple[SandboxServer, Received]) -> None:
     """Deleting an issue (REST DELETE) fires jira:issue_deleted; GET then answers 404."""
     site, received = hooked

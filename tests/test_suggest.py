@@ -21,7 +21,7 @@ from roadmap_sync.engine.roadmap_files import load_roadmap
 from roadmap_sync.engine.suggestions import SUGGESTIONS_FORMAT, latest_suggestions
 from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.state.store import StateStore
-from tests.conftest import REPO, site_data
+from tests.conftest import REPO, point_cli_at, site_data
 
 EXAMPLE = REPO / "config" / "roadmap.example.yaml"
 TODAY = dt.date(2026, 11, 20)
@@ -170,11 +170,7 @@ def test_items_no_feature_would_take_become_candidate_features() -> None:
 def cli_site(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SandboxServer]:
     """A sandbox with the generated backlog, and the CLI pointed at it."""
     with SandboxServer(site_data(600, seed=2), flavor="cloud") as server:
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_URL", server.url)
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_TOKEN", server.token)
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_EMAIL", server.email)
-        monkeypatch.setenv("ROADMAP_SYNC_DATA_DIR", str(tmp_path / "data"))
-        monkeypatch.chdir(tmp_path)
+        point_cli_at(server, monkeypatch, tmp_path)
         yield server
 
 

@@ -18,7 +18,7 @@ from roadmap_sync.engine.sync import apply_plan, make_plan
 from roadmap_sync.runtime.retry import RetryPolicy
 from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.trackers.jira.tracker import JiraTracker
-from tests.conftest import REPO, site_data
+from tests.conftest import REPO, point_cli_at, site_data
 
 EXAMPLE = REPO / "config" / "roadmap.example.yaml"
 TODAY = dt.date(2026, 11, 25)
@@ -170,13 +170,8 @@ def cli_env(
     big_site: SandboxServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> SandboxServer:
     """Environment for running the CLI against the sandbox."""
-    monkeypatch.setenv("ROADMAP_SYNC_JIRA_URL", big_site.url)
-    monkeypatch.setenv("ROADMAP_SYNC_JIRA_TOKEN", big_site.token)
-    if big_site.flavor == "cloud":
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_EMAIL", big_site.email)
-    monkeypatch.setenv("ROADMAP_SYNC_DATA_DIR", str(tmp_path / "data"))
+    point_cli_at(big_site, monkeypatch, tmp_path)
     monkeypatch.setenv("ROADMAP_SYNC_RETRY_ATTEMPTS", "2")
-    monkeypatch.chdir(tmp_path)
     return big_site
 
 

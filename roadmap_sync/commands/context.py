@@ -169,6 +169,17 @@ def _delivery_secrets() -> list[str]:
         return []
 
 
+def positive_int(value: str) -> int:
+    """An argparse type: a whole number of at least 1 (``--limit``, ``--top``, ``--issues``)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {number})")
+    return number
+
+
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
     """``--config FILE`` (repeatable)."""
     parser.add_argument(

@@ -26,6 +26,7 @@ from roadmap_sync.commands.context import (
     CommandContext,
     CommandError,
     add_config_argument,
+    positive_int,
 )
 from roadmap_sync.commands.help import add_command
 from roadmap_sync.commands.plan_output import render_apply, render_plan
@@ -274,7 +275,11 @@ def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
     )
     add_config_argument(parser)
     parser.add_argument(
-        "--issues", type=int, default=2000, metavar="N", help="generated backlog size (2000)"
+        "--issues",
+        type=positive_int,
+        default=2000,
+        metavar="N",
+        help="generated backlog size (2000)",
     )
     parser.add_argument(
         "--seed", type=int, default=1, help="generator seed: the same seed, the same backlog"

@@ -17,6 +17,7 @@ from roadmap_sync.commands.context import (
     CommandContext,
     CommandError,
     add_config_argument,
+    positive_int,
 )
 from roadmap_sync.commands.help import add_command
 from roadmap_sync.commands.plan_output import render_apply
@@ -190,17 +191,6 @@ def revert(ctx: CommandContext, args: argparse.Namespace) -> int:
     return EXIT_OK if run.outcome == "ok" else EXIT_FAILED
 
 
-def _positive(value: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {number})")
-    return number
-
-
 def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
     """Register history and revert."""
     history_parser = add_command(
@@ -217,7 +207,7 @@ def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
     add_config_argument(history_parser)
     history_parser.add_argument(
         "--limit",
-        type=_positive,
+        type=positive_int,
         default=20,
         metavar="N",
         help="show the newest N runs (default 20)",

@@ -17,6 +17,7 @@ from roadmap_sync.commands.context import (
     CommandContext,
     CommandError,
     add_config_argument,
+    positive_int,
 )
 from roadmap_sync.commands.help import add_command
 from roadmap_sync.commands.sync_commands import build_plan
@@ -181,6 +182,6 @@ def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
         "roadmap edits that adopt the confident suggestions)",
     )
     parser.add_argument(
-        "--top", type=int, default=3, metavar="N", help="candidates per item (default 3)"
+        "--top", type=positive_int, default=3, metavar="N", help="candidates per item (default 3)"
     )
     parser.set_defaults(handler=suggest_command)

@@ -25,7 +25,7 @@ from roadmap_sync.core.drift import (
     VerdictCounts,
 )
 from roadmap_sync.core.model import Verdict
-from roadmap_sync.core.numbers import DEFINITIONS, Headline, headline
+from roadmap_sync.core.numbers import DEFINITIONS, Headline, Tally, headline
 from roadmap_sync.core.records import ItemSnapshot
 from roadmap_sync.core.roadmap import Release, Roadmap
 from roadmap_sync.reports.outlook_view import (
@@ -164,12 +164,8 @@ class ReleaseSection:
     end_date: dt.date | None
     overdue: bool
     search: Link | None
-    items: int
-    items_before: int | None
-    points: float
-    points_before: float | None
-    done_items: int
-    done_points: float
+    tally: Tally  # items and points in the bucket now, and how many are done
+    tally_before: Tally | None  # at the compared run; None on the first report
     verdicts: VerdictCounts  # every item in the bucket, open and done
     open_verdicts: VerdictCounts  # open items only
     flags: tuple[FlagLine, ...]
@@ -187,14 +183,44 @@ class ReleaseSection:
         return (self.entered, self.left, self.newly_flagged, self.cleared)
 
     @property
+    def items(self) -> int:
+        """Items in the bucket, open and done."""
+        return self.tally.items
+
+    @property
+    def items_before(self) -> int | None:
+        """Items at the compared run (None on the first report)."""
+        return None if self.tally_before is None else self.tally_before.items
+
+    @property
+    def points(self) -> float:
+        """Story points in the bucket, open and done."""
+        return self.tally.points
+
+    @property
+    def points_before(self) -> float | None:
+        """Story points at the compared run (None on the first report)."""
+        return None if self.tally_before is None else self.tally_before.points
+
+    @property
+    def done_items(self) -> int:
+        """Items done."""
+        return self.tally.done_items
+
+    @property
+    def done_points(self) -> float:
+        """Story points done."""
+        return self.tally.done_points
+
+    @property
     def done_share(self) -> float | None:
-        """Done items over all items; None for an empty release."""
-        return self.done_items / self.items if self.items else None
+        """Done items over all items; None for an empty release (``Tally.done_share``)."""
+        return self.tally.done_share
 
     @property
     def open_items(self) -> int:
-        """Items not done."""
-        return self.items - self.done_items
+        """Items not done (``Tally.open_items``)."""
+        return self.tally.open_items
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,12 +457,8 @@ def _section(
         end_date=None if release is None else release.end_date,
         overdue=drift.overdue,
         search=search,
-        items=drift.now.items,
-        items_before=None if drift.before is None else drift.before.items,
-        points=drift.now.points,
-        points_before=None if drift.before is None else drift.before.points,
-        done_items=drift.now.done_items,
-        done_points=drift.now.done_points,
+        tally=drift.now,
+        tally_before=drift.before,
         verdicts=drift.verdicts,
         open_verdicts=drift.open_verdicts,
         flags=tuple(_release_flags(drift, release, ctx)),
@@ -496,10 +518,9 @@ def _highlights(drift: Drift, sections: Sequence[ReleaseSection]) -> tuple[str, 
     lines.append(f"{_plural(raised, 'item')} newly flagged, {cleared} cleared.")
     for section in sections:
         if section.overdue and section.end_date is not None:
-            open_items = section.items - section.done_items
             lines.append(
                 f"{section.title} is overdue: due {section.end_date.isoformat()}, "
-                f"{_plural(open_items, 'open item')}."
+                f"{_plural(section.open_items, 'open item')}."
             )
     uncovered = sum(len(section.uncovered_features) for section in sections)
     if uncovered:

@@ -9,7 +9,6 @@ from roadmap_sync.sandbox.catalog import SERVER_VERSION, field_catalog
 from roadmap_sync.sandbox.errors import ApiError, bad_request
 from roadmap_sync.sandbox.http_types import Request, Response
 from roadmap_sync.sandbox.store import jira_timestamp
-from roadmap_sync.sandbox.webhooks import ALL_EVENTS
 
 if TYPE_CHECKING:
     from roadmap_sync.sandbox.app import SandboxApp
@@ -122,8 +121,7 @@ def register_webhook(app: SandboxApp, request: Request) -> Response:
     body = request.json()
     if not isinstance(body, dict) or not str(body.get("url", "")).startswith("http"):
         raise bad_request("A webhook needs a 'url'.")
-    events = _events(body.get("events"))
-    hook = app.webhooks.register(str(body["url"]), _secret(body.get("secret")), events)
+    hook = app.webhooks.register_from(body)
     return Response(
         201,
         {
@@ -134,19 +132,3 @@ def register_webhook(app: SandboxApp, request: Request) -> Response:
             "enabled": True,
         },
     )
-
-
-def _events(value: Any) -> tuple[str, ...]:
-    """A registration's events: the listed ones, or every issue and version event."""
-    if value is None:
-        return ALL_EVENTS
-    if not isinstance(value, list) or not all(isinstance(e, str) for e in value):
-        raise bad_request("'events' must be a list of event names.")
-    return tuple(value)
-
-
-def _secret(value: Any) -> str | None:
-    """A registration's secret: a string, or none."""
-    if value is not None and not isinstance(value, str):
-        raise bad_request("'secret' must be a string.")
-    return value

@@ -18,7 +18,6 @@ from roadmap_sync.sandbox.faults import Fault
 from roadmap_sync.sandbox.http_types import Request, Response
 from roadmap_sync.sandbox.store import jira_timestamp
 from roadmap_sync.sandbox.views import FieldSelection
-from roadmap_sync.sandbox.webhooks import ALL_EVENTS
 
 if TYPE_CHECKING:
     from roadmap_sync.sandbox.app import SandboxApp
@@ -161,8 +160,7 @@ def webhooks(app: SandboxApp, request: Request) -> Response:
         body = request.json()
         if not isinstance(body, dict) or "url" not in body:
             raise ApiError(400, ["Expected {'url': ..., 'secret': optional}."])
-        events = _events(body.get("events"))
-        hook = app.webhooks.register(str(body["url"]), _secret(body.get("secret")), events)
+        hook = app.webhooks.register_from(body)
         return Response(201, hook.as_json())
     app.webhooks.drain()
     return Response(200, {"webhooks": app.webhooks.listing()})
@@ -205,19 +203,3 @@ def person_transition(app: SandboxApp, request: Request) -> Response:
     values = {"status": status, "resolution": resolution, "resolutiondate": stamp}
     app.store.commit(key, values, actor)
     return Response(200, {"key": key, "status": status["name"]})
-
-
-def _events(value: Any) -> tuple[str, ...]:
-    """A registration's events: the listed ones, or every issue and version event."""
-    if value is None:
-        return ALL_EVENTS
-    if not isinstance(value, list) or not all(isinstance(e, str) for e in value):
-        raise bad_request("'events' must be a list of event names.")
-    return tuple(value)
-
-
-def _secret(value: Any) -> str | None:
-    """A registration's secret: a string, or none."""
-    if value is not None and not isinstance(value, str):
-        raise bad_request("'secret' must be a string.")
-    return value

@@ -255,14 +255,12 @@ class SiteStore:
         self._version_listeners.append(listener)
 
     def _items(self, issue: Issue, name: str, old: Any, new: Any) -> list[ChangeItem]:
-        fields = issue["fields"]
-        epic_link = name == "parent" and not is_subtask(fields)
         return change_items(
             name,
             old,
             new,
             flavor=self.flavor,
-            epic_link=epic_link,
+            subtask=is_subtask(issue["fields"]),
             epic_link_field=self.epic_link_field,
         )
 
@@ -298,8 +296,8 @@ class SiteStore:
                 return change
             stamp = jira_timestamp(now)
             if history:
-                edits = [(name, fields.get(name), value) for name, value in changed.items()]
-                self.changelog.record(issue["id"], actor, stamp, edits)
+                # The history entry holds the very items the webhooks send for this change.
+                self.changelog.record(issue["id"], actor, stamp, items)
             before = snapshot(issue)
             issue["fields"] = {**fields, **changed, "updated": stamp}
             self.index.record(issue["key"], before, snapshot(issue), bulk=bulk)

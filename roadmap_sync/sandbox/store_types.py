@@ -27,17 +27,18 @@ class ChangeItem:
     to_id: str | None = None
 
     def as_json(self, with_field_id: bool) -> dict[str, Any]:
-        """The changelog item as Jira's webhooks carry it (Server payloads lack ``fieldId``)."""
-        item: dict[str, Any] = {
-            "field": self.field,
-            "fieldtype": self.fieldtype,
-            "from": self.from_id,
-            "fromString": self.from_string,
-            "to": self.to_id,
-            "toString": self.to_string,
-        }
+        """The item as Jira's histories and webhooks carry it (Data Center lacks ``fieldId``)."""
+        item: dict[str, Any] = {"field": self.field, "fieldtype": self.fieldtype}
         if with_field_id:
             item["fieldId"] = self.field_id or self.field
+        item.update(
+            {
+                "from": self.from_id,
+                "fromString": self.from_string,
+                "to": self.to_id,
+                "toString": self.to_string,
+            }
+        )
         return item
 
 

@@ -20,10 +20,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from roadmap_sync.sandbox.catalog import EPIC_LINK_FIELD, Account, Flavor
+from roadmap_sync.sandbox.errors import bad_request
 from roadmap_sync.sandbox.store import Issue, IssueChange
 from roadmap_sync.sandbox.views import flavor_fields
 
@@ -55,6 +57,22 @@ class Webhook:
             "signed": self.secret is not None,
             "deliveries": list(self.deliveries),
         }
+
+
+def _events(value: Any) -> tuple[str, ...]:
+    """A registration's events: the listed ones, or every issue and version event."""
+    if value is None:
+        return ALL_EVENTS
+    if not isinstance(value, list) or not all(isinstance(e, str) for e in value):
+        raise bad_request("'events' must be a list of event names.")
+    return tuple(value)
+
+
+def _secret(value: Any) -> str | None:
+    """A registration's secret: a string, or none."""
+    if value is not None and not isinstance(value, str):
+        raise bad_request("'secret' must be a string.")
+    return value
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -129,6 +147,15 @@ class WebhookDispatcher:
         with self._lock:
             self._hooks.append(hook)
         return hook
+
+    def register_from(self, body: Mapping[str, Any]) -> Webhook:
+        """Add a receiver from a registration body: ``url``, optional ``secret`` and ``events``.
+
+        Jira's admin endpoint and the ``/_sandbox/webhooks`` hook register the same way.
+        """
+        return self.register(
+            str(body["url"]), _secret(body.get("secret")), _events(body.get("events"))
+        )
 
     def unregister(self, webhook_id: int) -> bool:
         """Remove a receiver; False if there was none with that id."""
