@@ -30,6 +30,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.sandbox_throughput
 	$(BIN)/python -m bench.sync_throughput
+	$(BIN)/python -m bench.report_speed
+	$(BIN)/python -m bench.rate_limits
 	$(BIN)/python -m bench.steady_state
 
 clean:

@@ -111,7 +111,9 @@ def _serve(flavor: Flavor, issues: int, offset: Synchronized[float], ready: Any,
         return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset.value)
 
     data = SiteData.from_json(generate_backlog(issues, SEED))
-    server = SandboxServer(data, flavor=flavor, clock=clock, bulk_delay=0.05)
+    # No search lag: each sync's plan is compared with a full plan of the same moment, which
+    # eventual consistency would make a race (the overlap covers Cloud's lag in production).
+    server = SandboxServer(data, flavor=flavor, clock=clock, bulk_delay=0.05, search_lag=0)
     del data
     gc.freeze()  # the loaded backlog lives as long as the process
     server.start()

@@ -261,7 +261,7 @@ if ! podman run --rm "${ONE_SHOT[@]}" --read-only --tmpfs /tmp -e COLUMNS=120 -v
     fail "demo exited non-zero"
 fi
 tail -n 6 "$WORK/demo.log"
-grep -q "second plan over the unchanged backlog: 0 changes" "$WORK/demo.log" ||
+grep -q "second plan over the unchanged backlog: 0 issues, +0 −0 labels" "$WORK/demo.log" ||
     fail "demo: the second plan did not report 0 changes"
 record PASS demo "exit 0, second plan: 0 changes ($((SECONDS - t))s)"
 

@@ -19,7 +19,6 @@ from roadmap_sync.sandbox.store import SiteData
 pytest_plugins = ("tests.pg",)
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 IN_CI = os.environ.get("CI") == "true"
 
 
@@ -43,6 +42,16 @@ def jira_client(site: SandboxServer, *, token: str | None = None) -> JIRA:
     if site.flavor == "cloud":
         return JIRA(options=options, basic_auth=(site.email, token or site.token), max_retries=0)
     return JIRA(options=options, token_auth=token or site.token, max_retries=0)
+
+
+def point_cli_at(site: SandboxServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Point the command line at a sandbox site and at a state store in ``tmp_path``."""
+    monkeypatch.setenv("ROADMAP_SYNC_JIRA_URL", site.url)
+    monkeypatch.setenv("ROADMAP_SYNC_JIRA_TOKEN", site.token)
+    if site.flavor == "cloud":
+        monkeypatch.setenv("ROADMAP_SYNC_JIRA_EMAIL", site.email)
+    monkeypatch.setenv("ROADMAP_SYNC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture(params=["cloud", "datacenter"])

@@ -529,6 +529,8 @@ def test_unknown_versions() -> None:
                 item("S-3", parent="ACME-1", fix=("2026.11",)),  # both: counted once
                 done("S-4", parent="ACME-1"),  # done: not counted
                 item("S-5", parent="ACME-7"),  # r2: not counted
+                # Planned for r2, scheduled into r1: in r2's bucket, as every report counts it.
+                item("S-6", parent="ACME-7", fix=("2026.11",)),
             ),
             AFTER_R1,
             4,  # S-1, S-2, S-3 and the open epic ACME-1 itself
@@ -542,7 +544,7 @@ def test_unknown_versions() -> None:
     ],
 )
 def test_overdue_release(items: tuple[BacklogItem, ...], today: dt.date, count: int) -> None:
-    """A past release with open items planned or scheduled into it is overdue."""
+    """A past release with open items in its bucket (planned, else scheduled) is overdue."""
     skeleton_keys = {extra.key for extra in items}
     backlog = [*(s for s in SKELETON if s.key not in skeleton_keys), *items]
     result = classify(backlog, make_roadmap(), today=today, known_versions=ALL_VERSIONS)
@@ -553,8 +555,8 @@ def test_overdue_release(items: tuple[BacklogItem, ...], today: dt.date, count: 
     (finding,) = overdue
     assert (finding.release, finding.subject) == ("r1", "r1")
     assert finding.message == (
-        f"release r1 'Convert' was due 2026-11-15 and {count} open item(s) are still planned "
-        "or scheduled into it"
+        f"release r1 'Convert' was due 2026-11-15 and {count} open item(s) remain in it "
+        "(planned for it, else scheduled into it)"
     )
 
 

@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 import requests
+from structlog.testing import capture_logs
 
 from roadmap_sync.cli import main
+from roadmap_sync.runtime.logs import configure_logging
+from roadmap_sync.runtime.retry import RetryPolicy
 from roadmap_sync.sandbox.server import SandboxServer
+from roadmap_sync.trackers.base import TrackerUnreachableError
+from roadmap_sync.trackers.registry import connect
+from roadmap_sync.trackers.registry_types import ConnectOptions
 from tests.conftest import REPO, site_data
 
 EXAMPLE = str(REPO / "config" / "roadmap.example.yaml")
@@ -28,10 +34,56 @@ def test_unreachable_jira_is_exit_1_without_traceback(
     """No Jira at the URL: exit 1, one line naming the URL, no traceback, no token."""
     monkeypatch.setenv("ROADMAP_SYNC_JIRA_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("ROADMAP_SYNC_JIRA_TOKEN", "tok-unreachable-123")
+    monkeypatch.setenv("ROADMAP_SYNC_RETRY_ATTEMPTS", "6")
     assert main(["plan", "--config", EXAMPLE]) == 1
     err = capsys.readouterr().err
-    assert "cannot reach Jira at http://127.0.0.1:9" in err
+    assert err == (
+        "roadmap-sync: cannot reach http://127.0.0.1:9: connection refused; "
+        "check ROADMAP_SYNC_JIRA_URL\n"
+    )
     assert "Traceback" not in err and "tok-unreachable-123" not in err
+
+
+def test_unreachable_site_is_not_retried() -> None:
+    """A refused connection cannot heal in seconds: no retry ladder, one error at once."""
+    configure_logging("debug")
+    options = ConnectOptions("http://127.0.0.1:9", None, "t", RetryPolicy(attempts=6))
+    with capture_logs() as events, pytest.raises(TrackerUnreachableError) as raised:
+        connect(options)
+    assert str(raised.value) == "cannot reach http://127.0.0.1:9: connection refused"
+    assert [e for e in events if "retry" in e["event"]] == []
+
+
+def test_retries_are_logged_as_our_own_events() -> None:
+    """A retried 503 is logged once as ``retry_scheduled`` (not stamina's raw line)."""
+    configure_logging("debug")
+    with SandboxServer(site_data(), flavor="datacenter") as site:
+        fault = {"endpoint": "meta", "kind": "error", "status": 503, "times": 1}
+        requests.post(f"{site.url}/_sandbox/faults", json=fault, timeout=5).raise_for_status()
+        policy = RetryPolicy(attempts=3, backoff_initial=0.01, backoff_max=0.01)
+        with capture_logs() as events:
+            connect(ConnectOptions(site.url, None, site.token, policy))
+    retries = [e for e in events if "retry" in e["event"]]
+    assert [e["event"] for e in retries] == ["retry_scheduled"]
+    assert retries[0]["attempt"] == 1 and retries[0]["error"] == "HTTPError"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("acme.atlassian.net", "has no scheme: did you mean https://acme.atlassian.net?"),
+        ("htps://acme.atlassian.net", "the scheme must be https:// (or http://), not htps://"),
+    ],
+)
+def test_jira_url_mistakes_are_exit_2_with_the_fix(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str, message: str
+) -> None:
+    """A URL no request could work with is a configuration error that suggests the fix."""
+    monkeypatch.setenv("ROADMAP_SYNC_JIRA_URL", url)
+    monkeypatch.setenv("ROADMAP_SYNC_JIRA_TOKEN", "t")
+    assert main(["check", "--config", EXAMPLE]) == 2
+    err = capsys.readouterr().err
+    assert f"ROADMAP_SYNC_JIRA_URL {url!r}" in err and message in err
 
 
 def test_unreachable_state_store_is_exit_1(
@@ -60,10 +112,10 @@ def test_unreachable_state_store_is_exit_1(
 def test_bad_settings_are_exit_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], variable: str, value: str
 ) -> None:
-    """An invalid setting is named at start-up with exit 2."""
+    """An invalid setting is named by its environment variable at start-up with exit 2."""
     monkeypatch.setenv(variable, value)
     assert main(["history"]) == 2
-    assert variable.removeprefix("ROADMAP_SYNC_").lower() in capsys.readouterr().err
+    assert variable in capsys.readouterr().err
 
 
 def test_apply_off_terminal_without_yes_touches_nothing(
@@ -100,3 +152,16 @@ def test_delivery_settings_errors_hide_the_password(
     captured = capsys.readouterr()
     assert "invalid delivery settings" in captured.err
     assert "smtp-pw-very-secret" not in captured.out + captured.err
+
+
+def test_errors_print_brackets_verbatim(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Text from the user's file is printed as written, never read as console markup."""
+    roadmap = tmp_path / "brackets.yaml"
+    roadmap.write_text(
+        'product: "[/red] shop"\ntracker: {projects: [ACME]}\nreleases:\n'
+        '  - {id: "[/red]", name: "[bold]", date: 2026-11-15, goal: "[/]", features: "x"}\n'
+    )
+    assert main(["check", "--config", str(roadmap)]) == 2
+    err = capsys.readouterr().err
+    assert "releases[0].id: '[/red]' is not a release id" in err
+    assert "releases[0].features: expected a list, e.g. [A, B]" in err

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from rich.console import Console
 
 from roadmap_sync.cli import main
+from roadmap_sync.commands.history_commands import _history_table
+from roadmap_sync.core.records import RunRecord
 from roadmap_sync.core.retention import DEFAULT_RETENTION, RetentionPolicy
 from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.state.store import StateStore
-from tests.conftest import REPO, site_data
+from tests.conftest import REPO, point_cli_at, site_data
 
 EXAMPLE = REPO / "config" / "roadmap.example.yaml"
 
@@ -23,13 +27,8 @@ EXAMPLE = REPO / "config" / "roadmap.example.yaml"
 def site(flavor: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SandboxServer]:
     """A sandbox plus the environment that points the CLI at it and at a fresh state store."""
     with SandboxServer(site_data(300, seed=3), flavor=flavor, bulk_delay=0.01) as server:  # type: ignore[arg-type]
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_URL", server.url)
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_TOKEN", server.token)
-        if flavor == "cloud":
-            monkeypatch.setenv("ROADMAP_SYNC_JIRA_EMAIL", server.email)
-        monkeypatch.setenv("ROADMAP_SYNC_DATA_DIR", str(tmp_path / "data"))
+        point_cli_at(server, monkeypatch, tmp_path)
         monkeypatch.setenv("ROADMAP_SYNC_REPORT_DIR", str(tmp_path / "reports"))
-        monkeypatch.chdir(tmp_path)
         yield server
 
 
@@ -63,6 +62,28 @@ def test_run_is_recorded_and_listed(
     capsys.readouterr()
     assert main(["history"]) == 0
     assert f"{run.run_id}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flavor", ["cloud"])
+def test_history_piped_and_as_json(site: SandboxServer, capsys: pytest.CaptureFixture[str]) -> None:
+    """``history | cat`` prints one run per line with every column whole; json has the counts."""
+    assert main(["run", "--once", "--force", "--config", str(EXAMPLE)]) == 0
+    assert main(["revert", "1", "--yes", "--config", str(EXAMPLE)]) == 0
+    capsys.readouterr()
+    assert main(["history"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == [
+        "run", "started", "(UTC)", "roadmap", "kind", "outcome", "items", "orphan", "out",
+        "of", "scope", "changed", "failed", "aligned", "seconds",
+    ]  # fmt: skip
+    assert len(lines) == 3 and "\N{HORIZONTAL ELLIPSIS}" not in "".join(lines)
+    assert "2 (reverts 1)" in lines[1] and "Acme Web Shop" in lines[1] and "revert" in lines[1]
+    assert main(["history", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["schema"] == "roadmap-sync/history@1"
+    first, second = document["runs"][1], document["runs"][0]
+    assert first["kind"] == "run" and first["counts"]["changes_applied"] > 0
+    assert second["reverts_run"] == first["run_id"] == 1
 
 
 def test_revert_after_a_human_edit(site: SandboxServer) -> None:
@@ -121,7 +142,7 @@ def test_report_formats_and_delivery(
     assert markdown.startswith("# ") and f"{site.url}/browse/ACME-" in markdown
     assert main(["report", "--format", "json", "--config", str(EXAMPLE)]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert document["schema"] == "roadmap-sync/report@1"
+    assert document["schema"] == "roadmap-sync/report@2"
     assert document["first"] is True
     html_path = tmp_path / "out" / "report.html"
     assert main(["report", "--format", "html", "--output", str(html_path), "--deliver",
@@ -129,3 +150,33 @@ def test_report_formats_and_delivery(
     assert "<svg" in html_path.read_text()
     delivered = sorted(p.name for p in (tmp_path / "reports").iterdir())
     assert "latest.html" in delivered and "latest.md" in delivered
+
+
+def test_history_table_fits_80_columns() -> None:
+    """On an 80-column terminal every history column shows, folded rather than cut."""
+    started = dt.datetime(2026, 11, 30, 14, 47, tzinfo=dt.UTC)
+    runs = [
+        RunRecord(
+            run_id=n,
+            roadmap="Acme Web Shop and a rather long product name",
+            kind="webhook",
+            config_hash="h",
+            started_at=started,
+            finished_at=started + dt.timedelta(seconds=3),
+            outcome="refused",
+            counts={"items": 100_000, "verdict_orphan": 12_345, "changes_applied": 99_999},
+            alignment=0.61,
+            reverts_run=None,
+        )
+        for n in (1, 1234)
+    ]
+    buffer = io.StringIO()
+    Console(file=buffer, width=80, force_terminal=True, color_system=None).print(
+        _history_table(runs)
+    )
+    out = buffer.getvalue()
+    assert "\N{HORIZONTAL ELLIPSIS}" not in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for word in ("started", "outcome", "orphan", "scope", "changed", "aligned", "61%"):
+        assert word in out
+    assert "99999" in out and "refused" in out and "webhook" in out

@@ -111,7 +111,14 @@ def test_trace_warning_kinds() -> None:
         (WarningKind, {"beyond_horizon", "unmapped_fix_version", "ambiguous_claim"}),
         (
             FindingKind,
-            {"uncovered_feature", "unknown_epic", "unknown_version", "overdue_release"},
+            {
+                "uncovered_feature",
+                "unknown_epic",
+                "unknown_version",
+                "overdue_release",
+                "date_at_risk",
+                "metric_unavailable",
+            },
         ),
     ],
 )

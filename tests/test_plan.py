@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 import pytest
 
 from roadmap_sync.core.classify import classify
 from roadmap_sync.core.model import BacklogItem, LabelChange, LabelPlan
-from roadmap_sync.core.plan import bot_labels, check_guard, owned_labels, plan_labels
+from roadmap_sync.core.plan import bot_labels, check_guard, owned_labels, owned_set, plan_labels
 from roadmap_sync.core.roadmap import GuardSettings, Roadmap
 
 TODAY = dt.date(2026, 11, 1)
@@ -55,11 +56,17 @@ def story(
     )
 
 
-def plan_for(*items: BacklogItem, roadmap: Roadmap | None = None) -> LabelPlan:
+# Labels the bot wrote in earlier runs (the store's record): a release r0 since dropped.
+WRITTEN = frozenset({"roadmap-r0"})
+
+
+def plan_for(
+    *items: BacklogItem, roadmap: Roadmap | None = None, written: frozenset[str] = WRITTEN
+) -> LabelPlan:
     roadmap = roadmap or make_roadmap()
     backlog = [*EPICS, *items]
     result = classify(backlog, roadmap, today=TODAY, known_versions={"2026.11", "2026.12"})
-    return plan_labels(result, backlog, roadmap)
+    return plan_labels(result, backlog, roadmap, written)
 
 
 def change_of(plan: LabelPlan, key: str = "ACME-31") -> LabelChange | None:
@@ -88,7 +95,7 @@ def change_of(plan: LabelPlan, key: str = "ACME-31") -> LabelChange | None:
         ),
         pytest.param(
             story(labels=("roadmap-r0", "roadmap-orphan")), (), ("roadmap-r0",),
-            id="stale-release-label-removed",
+            id="stale-release-label-it-wrote-removed",
         ),
         pytest.param(
             story(category="done", labels=("roadmap-orphan",)), (), ("roadmap-orphan",),
@@ -135,6 +142,27 @@ def test_foreign_labels_survive(foreign: str) -> None:
             assert foreign in change.after
 
 
+def test_prefixed_label_it_never_wrote_is_left_alone_and_reported() -> None:
+    """A person's 'roadmap-notes' (or a release label never written) is foreign, not removed."""
+    subject = story(labels=("roadmap-notes", "roadmap-r0", "roadmap-orphan"))
+    plan = plan_for(subject, written=frozenset())
+    assert change_of(plan) is None
+    assert plan.foreign == (("ACME-31", "roadmap-notes"), ("ACME-31", "roadmap-r0"))
+    wrote = plan_for(subject)
+    change = change_of(wrote)
+    assert change is not None and change.remove == ("roadmap-r0",)
+    assert wrote.foreign == (("ACME-31", "roadmap-notes"),)
+
+
+def test_opt_out_label_is_never_removed_even_if_recorded_as_written() -> None:
+    """Whatever the record says, the opt-out label is never the bot's to remove."""
+    roadmap = make_roadmap()
+    assert "roadmap-ignore" not in owned_set(roadmap, {"roadmap-ignore", "roadmap-r0"})
+    subject = story(parent="ACME-7", labels=("roadmap-r1",))
+    plan = plan_for(subject, written=frozenset({"roadmap-ignore"}))
+    assert all("roadmap-ignore" not in c.remove for c in plan.changes)
+
+
 @pytest.mark.parametrize(
     "labels",
     [
@@ -170,13 +198,13 @@ def test_second_run_plans_nothing() -> None:
         story("ACME-34", category="done", labels=("roadmap-orphan",)),
     ]
     first = plan_labels(
-        classify(backlog, roadmap, today=TODAY, known_versions=()), backlog, roadmap
+        classify(backlog, roadmap, today=TODAY, known_versions=()), backlog, roadmap, WRITTEN
     )
     assert first.issues == 4
     after = {change.key: change.after for change in first.changes}
     applied = [item._replace(labels=after.get(item.key, item.labels)) for item in backlog]
     second = plan_labels(
-        classify(applied, roadmap, today=TODAY, known_versions=()), applied, roadmap
+        classify(applied, roadmap, today=TODAY, known_versions=()), applied, roadmap, WRITTEN
     )
     assert second.changes == ()
 
@@ -207,10 +235,11 @@ def test_unclassified_item_is_an_error() -> None:
 
 
 def test_ownership_helpers() -> None:
-    """owned_labels filters to the bot's labels; bot_labels lists every label it may write."""
+    """owned_labels: what it writes now or wrote before; bot_labels: what it may write."""
     roadmap = make_roadmap()
-    labels = ["roadmap", "roadmap-r1", "roadmap-ignore", "ux", "roadmap-zzz"]
-    assert owned_labels(labels, roadmap) == {"roadmap-r1", "roadmap-zzz"}
+    labels = ["roadmap", "roadmap-r1", "roadmap-ignore", "ux", "roadmap-zzz", "roadmap-r0"]
+    assert owned_labels(labels, roadmap) == {"roadmap-r1"}
+    assert owned_labels(labels, roadmap, WRITTEN) == {"roadmap-r1", "roadmap-r0"}
     assert bot_labels(roadmap) == {
         "roadmap-r1",
         "roadmap-returning",
@@ -276,8 +305,63 @@ def test_forced_decision_says_it_was_forced() -> None:
 
 
 def test_guard_comes_from_the_roadmap() -> None:
-    """The roadmap's guard key feeds check_guard; defaults are 500 issues and a 0.25 share."""
+    """The roadmap's guard key feeds check_guard; defaults are 500 issues, a 0.25 share, and
+    a first sync that may add labels."""
     assert make_roadmap().guard == GuardSettings(max_issues=500, max_share=0.25)
+    assert make_roadmap().guard.first_sync == "allow"
+
+
+def mixed_plan(adding: int, losing: int) -> LabelPlan:
+    """`adding` issues that only gain a label, `losing` that also lose a stale one."""
+    adds = [LabelChange(f"A-{n}", ("roadmap-r1",), (), ()) for n in range(adding)]
+    losses = [
+        LabelChange(f"B-{n}", ("roadmap-r1",), ("roadmap-r0",), ("roadmap-r0",))
+        for n in range(losing)
+    ]
+    return LabelPlan(tuple(adds + losses))
+
+
+@pytest.mark.parametrize(
+    ("adding", "losing", "first", "setting", "force", "allowed", "first_sync", "forced"),
+    [
+        pytest.param(900, 0, True, "allow", False, True, True, False, id="first-adds-only"),
+        pytest.param(900, 25, True, "allow", False, True, True, False, id="first-few-losses"),
+        pytest.param(900, 26, True, "allow", False, False, False, False, id="first-many-losses"),
+        pytest.param(900, 26, True, "allow", True, True, False, True, id="first-forced"),
+        pytest.param(900, 0, False, "allow", False, False, False, False, id="later-sync"),
+        pytest.param(900, 0, True, "refuse", False, False, False, False, id="first-refused"),
+        pytest.param(10, 0, True, "allow", False, True, False, False, id="first-within-limits"),
+    ],
+)  # fmt: skip
+def test_first_sync_may_add_labels(
+    adding: int,
+    losing: int,
+    first: bool,
+    setting: Literal["allow", "refuse"],
+    force: bool,
+    allowed: bool,
+    first_sync: bool,
+    forced: bool,
+) -> None:
+    """A roadmap's first sync may add labels to any number of issues; only issues that would
+    lose a label count against the limits, and later syncs keep the guard as it is."""
+    guard = GuardSettings(max_issues=500, max_share=0.25, first_sync=setting)
+    decision = check_guard(mixed_plan(adding, losing), 100, guard, force, first_sync=first)
+    assert (decision.allowed, decision.first_sync, decision.forced) == (
+        allowed,
+        first_sync,
+        forced,
+    )
+
+
+def test_first_sync_decision_says_what_it_allows() -> None:
+    """The first-sync decision names the numbers and how to undo it."""
+    decision = check_guard(mixed_plan(90, 5), 100, GuardSettings(), False, first_sync=True)
+    assert decision.message == (
+        "first sync of this roadmap: 95 of 100 issues get labels (+95 labels); the guard counts "
+        "only the 5 issues that would lose a label, at most 25 allowed (guard.first_sync: "
+        "allow). One 'roadmap-sync revert RUN_ID' undoes it"
+    )
 
 
 def test_plan_follows_item_order() -> None:

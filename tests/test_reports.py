@@ -28,10 +28,11 @@ from roadmap_sync.core.records import ItemSnapshot, Snapshot
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.jql.parser import parse as parse_jql
 from roadmap_sync.reports import build_report
-from roadmap_sync.reports.html import render_html
+from roadmap_sync.reports.html import render_html, render_roadmap_html
 from roadmap_sync.reports.json_report import SCHEMA, render_json
-from roadmap_sync.reports.markdown import render_markdown
+from roadmap_sync.reports.markdown import render_markdown, render_roadmap_markdown
 from roadmap_sync.reports.model import LIST_CAP, Link, Report, jql_value
+from roadmap_sync.reports.outlook_view import OutlookInput
 from tests.conftest import REPO, require
 
 A, OOS, ORPHAN, IGNORED = Verdict.ALIGNED, Verdict.OUT_OF_SCOPE, Verdict.ORPHAN, Verdict.IGNORED
@@ -221,14 +222,83 @@ def realistic_week() -> tuple[list[ItemSnapshot], list[ItemSnapshot], list[Findi
     return list(before.values()), list(after.values()), findings
 
 
+def forecast_of(p50: str, p85: str, p95: str, chance: float, cut: list[str]) -> dict[str, Any]:
+    """A recorded forecast."""
+    basis = {"weeks": 12, "throughput_per_week": 9.5, "scope_growth": 1.2}
+    return {"p50": p50, "p85": p85, "p95": p95, "probability_on_time": chance,
+            "cut_line": cut, "basis": basis}  # fmt: skip
+
+
+def outlook_of(release: str, forecast: dict[str, Any] | None, **more: Any) -> dict[str, Any]:
+    """A recorded release outlook: a forecast, a baseline two weeks old, metrics."""
+    baseline = {
+        "at": (NOW - 2 * WEEK).isoformat(), "items": 30, "points": 96.0,
+        "added": {"items": 3, "points": 8.0}, "removed": {"items": 1, "points": 2.0},
+        "moved_in": {"items": 4, "points": 13.0}, "moved_out": {"items": 2, "points": 5.0},
+        "growth": 0.1333,
+    }  # fmt: skip
+    changes = {
+        "items_now": 34, "points_now": 110.0, "redated": None, "unplanned_share": 0.2059,
+        "frozen": False,
+        "changes": [{"key": "ACME-79", "kind": "moved_in", "points": 3.0,
+                     "at": (NOW - WEEK).isoformat(), "who": "Dana Product"}],
+    }  # fmt: skip
+    return {
+        "scope": {"items": 34, "open_items": 20, "done_items": 14, "points": 110.0},
+        "forecast": forecast,
+        "forecast_reason": None if forecast else "done: no open work",
+        "baseline": baseline, "baseline_reason": None, "scope_changes": changes,
+        "metrics": [], "goal_met": None, "features": [], **more,
+    }  # fmt: skip
+
+
+def realistic_outlook() -> OutlookInput:
+    """Forecasts, baselines and metrics recorded with the realistic week's run."""
+    conversion = {
+        "name": "Checkout conversion 2.1% → 3%", "status": "on_track", "trend": "up",
+        "target": {"value": 3.0, "unit": "%", "direction": "up"},
+        "latest": {"value": 2.6, "at": "2026-11-20"}, "baseline": 2.1, "review": None,
+        "source": "manual",
+    }  # fmt: skip
+    pending = {**conversion, "name": "30-day return rate 18% → 25%", "status": "pending",
+               "latest": None, "trend": None}  # fmt: skip
+    features = [
+        {"name": "Guest checkout", "items": 18, "done": 12, "flagged": 1},
+        {"name": "Address autocomplete", "items": 20, "done": 11, "flagged": 0},
+    ]
+    current = {
+        "r1": outlook_of("r1", forecast_of("2026-12-07", "2026-12-14", "2026-12-21", 0.0,
+                                           ["Guest checkout"]),
+                         metrics=[conversion], features=features),
+        "r2": outlook_of("r2", forecast_of("2026-12-20", "2027-01-03", "2027-01-10", 0.41,
+                                           ["Social sign-in", "Wish lists"]),
+                         metrics=[pending]),
+        "r3": outlook_of("r3", forecast_of("2027-02-01", "2027-02-22", "2027-03-01", 0.93,
+                                           ["Points programme", "Member prices"])),
+        "r4": outlook_of("r4", None),
+    }  # fmt: skip
+    previous = {"r2": {"forecast": {"probability_on_time": 0.55}}}
+    scope = [(NOW - 2 * WEEK, 30, 9), (NOW - WEEK, 33, 11), (NOW, 34, 14)]
+    history = {
+        rid: [(at, {"scope": {"items": items, "done_items": done}}) for at, items, done in scope]
+        for rid in current
+    }
+    return OutlookInput(current=current, previous=previous, history=history, threshold=0.7)
+
+
 def realistic_report() -> Report:
-    """The report of the realistic week, with ten weeks of alignment history."""
+    """The report of the realistic week, with ten weeks of alignment history and an outlook."""
     before, after, findings = realistic_week()
     previous = Snapshot(41, "acme", NOW - WEEK, tuple(before)).alignment()
     assert previous is not None
     scores = [0.52, 0.55, 0.54, 0.6, 0.63, 0.61, 0.66, 0.69, previous]
     history = [(NOW - (len(scores) - n) * WEEK, s) for n, s in enumerate(scores)]
-    return report_of(drift_of(before, after, findings, history))
+    drift = drift_of(before, after, findings, history)
+    generated = NOW + dt.timedelta(minutes=5)
+    return build_report(
+        drift, ROADMAP, site_url=SITE + "/", generated_at=generated, since=None,
+        outlook=realistic_outlook(),
+    )  # fmt: skip
 
 
 # --- the report model ---------------------------------------------------------------------------
@@ -400,7 +470,9 @@ def test_markdown_tables_are_well_formed() -> None:
             if not previous.startswith("|"):
                 tables.append([])
             tables[-1].append(line)
-    assert len(tables) == 6  # the overview and one per release, unplanned included
+    # The roadmap, the overview, one per release (unplanned included), and a metrics table for
+    # each release with metrics.
+    assert len(tables) == 11
     for table in tables:
         columns = {len(re.split(r"(?<!\\)\|", line)) for line in table}
         assert len(columns) == 1, table
@@ -414,10 +486,11 @@ def test_markdown_tables_are_well_formed() -> None:
 def test_json_schema_and_fields() -> None:
     """The JSON carries its schema id and the documented fields."""
     document = json.loads(render_json(crafted_report()))
-    assert document["schema"] == SCHEMA == "roadmap-sync/report@1"
+    assert document["schema"] == SCHEMA == "roadmap-sync/report@2"
     assert set(document) == {
         "schema", "product", "roadmap", "site_url", "run_id", "generated_at", "since", "today",
-        "first", "highlights", "alignment", "verdicts", "flags", "releases", "moves",
+        "first", "highlights", "alignment", "verdicts", "flags", "numbers", "attention",
+        "releases", "moves",
     }  # fmt: skip
     assert document["since"] == "2026-11-16T07:00:00+00:00"
     assert document["alignment"]["trend"] == [
@@ -428,8 +501,15 @@ def test_json_schema_and_fields() -> None:
     r2 = document["releases"][1]
     assert set(r2) == {
         "id", "anchor", "title", "goal", "metrics", "when", "end_date", "overdue", "search",
-        "items", "points", "done", "verdicts", "flags", "uncovered_features", "lists",
+        "items", "points", "done", "verdicts", "open_verdicts", "flags", "uncovered_features",
+        "lists", "forecast", "forecast_reason", "baseline", "baseline_reason", "scope_changes",
+        "goal_met", "features", "burnup",
     }  # fmt: skip
+    # @2: plain-text metrics are metric objects without a target or readings.
+    assert r2["metrics"] == [
+        {"name": "30-day return rate 18% → 25%", "target": None, "latest": None,
+         "status": "no_data", "trend": None}
+    ]  # fmt: skip
     assert r2["items"] == {"now": 2, "previous": 2, "delta": 0}
     assert r2["uncovered_features"] == ["Price-drop alerts"]
     assert set(r2["lists"]) == {"entered", "left", "newly_flagged", "cleared"}
@@ -475,6 +555,44 @@ def tags_of(html: str) -> list[tuple[str, dict[str, str | None]]]:
     return parser.tags
 
 
+# A forecast band for each release with a forecast (r4 is done), a burn-up for each baseline.
+OUTLOOK_CHARTS = {
+    "forecast-r1",
+    "forecast-r2",
+    "forecast-r3",
+    *(f"burnup-r{n}" for n in range(1, 5)),
+}
+
+
+def test_html_shows_the_release_outlook() -> None:
+    """The GO roadmap opens the report; releases show forecast, scope since baseline, metrics."""
+    report = realistic_report()
+    html = render_html(report)
+    assert html.index('id="roadmap"') < html.index('id="kpi-alignment"')
+    assert 'data-number="at_risk_releases">1<' in html  # r2: 41% < 70%
+    assert "Come back is at risk: 41% chance of finishing by 2026-12-15" in html
+    assert "41% chance by 2026-12-15 (was 55%, -14 pts)" in html
+    assert "30 → 34 scope items (+4, +13%)" in html and "21% unplanned" in html
+    assert "ACME-79</a> moved in by Dana Product on 2026-11-16" in html
+    assert '<span class="status status-on_track">on track</span>' in html
+    assert "12/18 done, 1 flagged" in html
+    assert "done: no open work" in html  # r4
+
+
+def test_roadmap_view_is_the_roadmap_alone() -> None:
+    """`report --view roadmap` renders the GO roadmap page without the drift sections."""
+    html = render_roadmap_html(realistic_report())
+    assert 'id="roadmap"' in html and "Rewarding" not in html
+    assert 'id="kpi-alignment"' not in html and 'class="release' not in html
+    markdown = render_roadmap_markdown(realistic_report())
+    assert markdown.startswith("# Acme Web Shop: roadmap\n")
+    assert (
+        "| Forecast | 0% by the date; 85% by 2026-12-14 |"
+        in markdown.replace(" | 41%", "\n").splitlines()[-1] + " |"
+        or "| Forecast |" in markdown
+    )
+
+
 def test_html_has_no_external_references() -> None:
     """One file: no scripts, imports, url(), or src; every href is a Jira link or a fragment."""
     html = render_html(realistic_report())
@@ -504,7 +622,7 @@ def test_html_charts_are_accessible_svgs() -> None:
     """The three charts are inline SVGs with role=img, a <title>, and stable ids."""
     html = render_html(realistic_report())
     svgs = {attrs.get("id"): attrs for tag, attrs in tags_of(html) if tag == "svg"}
-    assert set(svgs) == {"chart-alignment", "chart-scope", "chart-change"}
+    assert set(svgs) == {"chart-alignment", "chart-scope", "chart-change", *OUTLOOK_CHARTS}
     assert all(attrs.get("role") == "img" for attrs in svgs.values())
     for chart in svgs:
         assert re.search(rf'<svg id="{chart}"[^>]*><title>[^<]+</title>', html), chart
@@ -514,7 +632,7 @@ def test_html_release_sections() -> None:
     """Each release shows goal, metrics, progress, overdue badge and uncovered features."""
     html = render_html(realistic_report())
     ids = [attrs.get("id") for tag, attrs in tags_of(html) if tag == "section"]
-    assert ids == ["release-r1", "release-r2", "release-r3", "release-r4", "unplanned"]
+    assert ids == ["roadmap", "release-r1", "release-r2", "release-r3", "release-r4", "unplanned"]
     assert "Turn more first-time visitors into buyers" in html
     assert "Checkout conversion 2.1% → 3%" in html
     assert html.count('class="badge overdue"') == 1
@@ -587,7 +705,9 @@ def test_html_in_chromium_cli(tmp_path: Path) -> None:
             charts[current] = []
         elif current is not None and tag in ("rect", "circle", "polyline", "path", "line"):
             charts[current].append(f"{tag}.{attrs.get('class', '')}")
-    assert set(charts) == {"chart-alignment", "chart-scope", "chart-change"}
+    assert set(charts) == {"chart-alignment", "chart-scope", "chart-change", *OUTLOOK_CHARTS}
+    assert {"rect.band", "line.p85", "line.due"} <= set(charts["forecast-r2"])
+    assert {"polyline.line-scope", "polyline.line-done"} <= set(charts["burnup-r2"])
     assert charts["chart-alignment"].count("circle.point") == 10
     assert "polyline.line" in charts["chart-alignment"]
     assert sum(mark.startswith("rect.seg ") for mark in charts["chart-scope"]) >= 5

@@ -10,9 +10,17 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from roadmap_sync.core.roadmap import GuardSettings, Roadmap, RoadmapError, timeframe_end
+from roadmap_sync.core.roadmap import (
+    GuardSettings,
+    Roadmap,
+    RoadmapError,
+    RoadmapSource,
+    parse_roadmap,
+    timeframe_end,
+)
 from roadmap_sync.core.roadmap.errors import ConfigProblem
 from roadmap_sync.engine.roadmap_files import load_roadmap, load_roadmaps
+from roadmap_sync.trackers.jira.keys import JIRA_KEYS
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 
@@ -94,6 +102,14 @@ def test_example_files_load() -> None:
     assert example.product == minimal.product == "Acme Web Shop"
     assert [release.id for release in example.releases] == ["r1", "r2", "r3", "r4"]
     assert example.release("r4").end_date == dt.date(2027, 6, 30)
+    # Goal metrics as code beside plain sentences, and committed scopes.
+    checkout = example.release("r1")
+    assert [m.name for m in checkout.structured_metrics] == [
+        "Checkout conversion",
+        "Cart abandonment",
+    ]
+    assert "Fewer support tickets about payment" in checkout.metric_names
+    assert all(release.committed is not None for release in example.releases)
     epics = {key for r in example.releases for f in r.features for key in f.epics}
     assert epics == {f"ACME-{n}" for n in range(1, 11)}
     assert len(minimal.releases) == 1
@@ -157,7 +173,10 @@ def test_bad_timeframe(timeframe: str) -> None:
     [
         ("roadmap-r1", True),
         ("roadmap-orphan", True),
-        ("roadmap-r0", True),  # a stale release label is still the bot's to remove
+        # A label with the prefix that this roadmap does not write is not the bot's (unless
+        # the store says it wrote it: see tests/test_plan.py).
+        ("roadmap-r0", False),
+        ("roadmap-notes", False),
         ("roadmap-ignore", False),  # the opt-out belongs to people
         ("roadmap", False),
         ("Roadmap-r1", False),
@@ -166,7 +185,7 @@ def test_bad_timeframe(timeframe: str) -> None:
     ],
 )
 def test_owns_label(tmp_path: Path, label: str, owned: bool) -> None:
-    """The bot owns labels with its prefix, minus the opt-out label."""
+    """The bot owns the labels it writes (release and flag labels), not everything prefixed."""
     assert load_roadmap(write(tmp_path, BASE)).owns_label(label) is owned
 
 
@@ -469,3 +488,20 @@ def test_two_roadmaps_with_one_product_name(tmp_path: Path) -> None:
     (problem,) = problems_of(first, second)
     assert str(problem).startswith(f"{second}:1:")
     assert f"is also the product of {first}" in problem.message
+
+
+def test_key_syntax_is_the_trackers() -> None:
+    """The core checks keys only with the tracker's syntax: without one, a key is any word."""
+    text = BASE.replace("projects: [ACME]", "projects: [acme]").replace("ACME-1]", "acme-1]")
+    roadmap = parse_roadmap(RoadmapSource(Path("neutral.yaml"), text.encode()))
+    assert roadmap.tracker.projects == ("acme",)
+    with pytest.raises(RoadmapError) as raised:
+        parse_roadmap(RoadmapSource(Path("jira.yaml"), text.encode()), JIRA_KEYS)
+    assert [str(p) for p in raised.value.problems] == [
+        "jira.yaml:3:14: tracker.projects[0]: 'acme' is not a Jira project key (expected like "
+        "ACME)",
+        "jira.yaml:19:17: releases[0].features[0].epics[0]: 'acme-1' is not a Jira issue key "
+        "(expected like ACME-12)",
+    ]
+    with pytest.raises(RoadmapError, match="is not an item key"):
+        parse_roadmap(RoadmapSource(Path("x.yaml"), BASE.replace("ACME-1]", "'ACME 1']").encode()))

@@ -6,8 +6,10 @@ from typing import Any
 
 import requests
 
+from roadmap_sync.sandbox.catalog import Flavor
 from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.sandbox.views import FieldSelection, IssueRenderer
+from tests.conftest import site_data
 
 FIELDS = "summary,labels,fixVersions,parent,updated"
 
@@ -35,8 +37,13 @@ def test_pages_hold_what_rendering_each_issue_gives(site: SandboxServer) -> None
     assert ("isLast" in page) if site.flavor == "cloud" else (page["total"] > 5)
 
 
-def test_an_edit_shows_in_the_next_page(site: SandboxServer) -> None:
+def test_an_edit_shows_in_the_next_page(flavor: Flavor) -> None:
     """A person's edit between two searches is in the second one, not a cached copy."""
+    with SandboxServer(site_data(), flavor=flavor, search_lag=0) as site:
+        _edit_then_search(site)
+
+
+def _edit_then_search(site: SandboxServer) -> None:
     first = search(site, "key = ACME-3")["issues"][0]
     requests.post(
         f"{site.url}/_sandbox/issues/ACME-3/edit",

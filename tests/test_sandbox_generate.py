@@ -202,7 +202,7 @@ def test_every_kind_of_mess_occurs(backlogs: dict[int, Json], n: int) -> None:
 
 
 def test_proportions_are_realistic(backlogs: dict[int, Json]) -> None:
-    """At n=5000: ~80% ACME, ~20% sub-tasks, ~10% epic-less ACME work, ~30% done, ~1/40 epics."""
+    """At n=5000: ~80% ACME, ~20% sub-tasks, ~10% epic-less ACME work, ~45% done, ~1/40 epics."""
     issues = backlogs[5000]["issues"]
     n = len(issues)
     acme = [i for i in issues if project_of(i) == "ACME"]
@@ -211,7 +211,7 @@ def test_proportions_are_realistic(backlogs: dict[int, Json]) -> None:
     assert len(acme) == 4000
     assert 0.18 <= sum(kind(i) == "Sub-task" for i in issues) / n <= 0.22
     assert 0.08 <= epicless / len(acme) <= 0.12
-    assert 0.25 <= done / n <= 0.38
+    assert 0.38 <= done / n <= 0.52
     assert 100 <= sum(kind(i) == "Epic" for i in acme) <= 110
     found = mess_counts(backlogs[5000])
     planned = found["aligned"] + found["misplaced"] + found["unversioned"]
@@ -286,12 +286,12 @@ def test_story_points() -> None:
 
 @pytest.mark.parametrize("n", SMALL_AND_MEDIUM)
 def test_timestamps(backlogs: dict[int, Json], n: int) -> None:
-    """Timestamps are Jira-formatted weekdays in 2026-01-05..2026-11-20 with updated >= created."""
+    """Timestamps are Jira-formatted weekdays of the past 26 weeks with updated >= created."""
     issues = backlogs[n]["issues"]
     for issue in issues:
         created, updated = issue["fields"]["created"], issue["fields"]["updated"]
         assert STAMP.match(created) and STAMP.match(updated)
-        assert "2026-01-05" <= created[:10] <= updated[:10] <= "2026-11-20"
+        assert "2026-05-25" <= created[:10] <= updated[:10] <= "2026-11-20"
         assert created <= updated
         assert date.fromisoformat(created[:10]).weekday() < 5
     # Ids follow creation order, as Jira's own counter does.
@@ -366,3 +366,19 @@ def test_hundred_thousand_issues() -> None:
     assert all(found[name] > 0 for name in ("misplaced", "unversioned", "no epic, versioned"))
     assert all(found[label] > 0 for label in MESS_LABELS)
     assert issues[:12] == generate_backlog(60)["issues"][:12]
+
+
+def test_weekly_rhythm_of_resolutions() -> None:
+    """Every one of the last 12 weeks closes work, more of it on Thursdays and Fridays."""
+    issues = generate_backlog(2000)["issues"]
+    resolved = [
+        date.fromisoformat(issue["fields"]["resolutiondate"][:10])
+        for issue in issues
+        if issue["fields"]["resolutiondate"]
+    ]
+    weeks = Counter((day - date(2026, 5, 25)).days // 7 for day in resolved)
+    assert all(weeks[week] > 0 for week in range(14, 26)), weeks
+    weekdays = Counter(day.weekday() for day in resolved)
+    assert weekdays[3] + weekdays[4] > 2 * (weekdays[0] + weekdays[1])
+    created = Counter(date.fromisoformat(i["fields"]["created"][:10]).weekday() for i in issues)
+    assert created[0] > created[4]  # filed early in the week

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from roadmap_sync.sandbox.server import SandboxServer
+from roadmap_sync.sandbox.server import SandboxServer, authorization
 from tests.conftest import site_data
 from tests.test_sandbox_jira_client import person_edit, writes
 
@@ -143,7 +143,7 @@ def test_person_edit_fires_signed_webhook(
     assert payload["issue"]["key"] == "ACME-20"
     item = payload["changelog"]["items"][0]
     assert item["field"] == "labels"
-    assert item["fromString"] == before
+    assert item["fromString"] == (before or None)  # no labels before: null, as Jira records it
     assert "hot-fix" in item["toString"].split(" ")
     assert ("fieldId" in item) == (site.flavor == "cloud")
     assert payload["user"]["displayName"] == "Pat Person"
@@ -250,3 +250,20 @@ def test_serve_command_prints_ready_line_and_stops_on_sigterm() -> None:
         process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_admin_webhook_registration_matches_the_hook(site: SandboxServer) -> None:
+    """Jira's admin endpoint registers like the test hook: every event by default, checked body."""
+    url = f"{site.url}/rest/webhooks/1.0/webhook"
+    made = requests.post(
+        url, json={"url": "http://127.0.0.1:9/hook"}, headers=site.auth_headers(), timeout=5
+    )
+    assert made.status_code == 201
+    listed = requests.get(f"{site.url}/_sandbox/webhooks", timeout=5).json()["webhooks"]
+    assert [hook["events"] for hook in listed] == [made.json()["events"]]
+    assert "jira:issue_updated" in made.json()["events"]
+    bad = {"url": "http://127.0.0.1:9/hook", "events": "jira:issue_updated"}
+    assert requests.post(url, json=bad, headers=site.auth_headers(), timeout=5).status_code == 400
+    person = {"Authorization": authorization(site.flavor, "pat@example.com", "person-token")}
+    refused = requests.post(url, json={"url": "http://127.0.0.1:9/hook"}, headers=person, timeout=5)
+    assert refused.status_code == 403

@@ -503,7 +503,8 @@ VALIDATION_ERRORS: list[tuple[str, JqlContext, list[str]]] = [
     ("summary = x", CLOUD, ["The operator '=' is not supported by the 'summary' field."]),
     ("text !~ x", CLOUD, ["The operator '!~' is not supported by the 'text' field."]),
     ("project is EMPTY", CLOUD, ["The operator 'is' is not supported by the 'project' field."]),
-    ("priority = High", CLOUD, ["The operator '=' is not supported by the 'priority' field."]),
+    ("rank = 1", CLOUD, ["The operator '=' is not supported by the 'rank' field."]),
+    ("priority ~ High", CLOUD, ["The operator '~' is not supported by the 'priority' field."]),
     ("status WAS Done", CLOUD, ["The operator 'was' is not supported by the 'status' field."]),
     (
         "status WAS NOT IN (Done) AFTER -1w",
@@ -542,7 +543,17 @@ VALIDATION_ERRORS: list[tuple[str, JqlContext, list[str]]] = [
         ],
     ),
     ("created > foo()", CLOUD, ["Unable to find JQL function 'foo()'."]),
-    ("assignee = currentUser()", CLOUD, [f"Field 'assignee' {_NO_FIELD}"]),
+    ("watcher = currentUser()", CLOUD, [f"Field 'watcher' {_NO_FIELD}"]),
+    (
+        "assignee = nobody-known",
+        CLOUD,
+        ["The value 'nobody-known' does not exist for the field 'assignee'."],
+    ),
+    (
+        "assignee = currentUser(x)",
+        CLOUD,
+        ["Function 'currentUser' expected '0' arguments but received '1'."],
+    ),
     (
         "fixVersion in unreleasedVersions()",
         CLOUD,

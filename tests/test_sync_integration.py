@@ -18,7 +18,7 @@ from roadmap_sync.engine.sync import apply_plan, make_plan
 from roadmap_sync.runtime.retry import RetryPolicy
 from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.trackers.jira.tracker import JiraTracker
-from tests.conftest import REPO, site_data
+from tests.conftest import REPO, point_cli_at, site_data
 
 EXAMPLE = REPO / "config" / "roadmap.example.yaml"
 TODAY = dt.date(2026, 11, 25)
@@ -93,7 +93,8 @@ def test_apply_then_second_apply_writes_nothing(big_site: SandboxServer) -> None
     else:
         assert all(str(w["path"]).startswith("/rest/api/2/issue/") for w in writes)
     requests.delete(f"{big_site.url}/_sandbox/writes", timeout=5)
-    second = make_plan(roadmap, tracker_for(big_site), today=TODAY, now=NOW)
+    # At once, while Cloud's search still lags: the tracker reads its own writes back.
+    second = make_plan(roadmap, tracker, today=TODAY, now=NOW)
     assert second.labels.issues == 0
     assert apply_plan(second, tracker, force=True).outcomes == ()
     assert sandbox_writes(big_site) == []
@@ -169,22 +170,41 @@ def cli_env(
     big_site: SandboxServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> SandboxServer:
     """Environment for running the CLI against the sandbox."""
-    monkeypatch.setenv("ROADMAP_SYNC_JIRA_URL", big_site.url)
-    monkeypatch.setenv("ROADMAP_SYNC_JIRA_TOKEN", big_site.token)
-    if big_site.flavor == "cloud":
-        monkeypatch.setenv("ROADMAP_SYNC_JIRA_EMAIL", big_site.email)
-    monkeypatch.setenv("ROADMAP_SYNC_DATA_DIR", str(tmp_path / "data"))
+    point_cli_at(big_site, monkeypatch, tmp_path)
     monkeypatch.setenv("ROADMAP_SYNC_RETRY_ATTEMPTS", "2")
-    monkeypatch.chdir(tmp_path)
     return big_site
 
 
-def test_guard_refuses_with_exit_3_and_writes_nothing(cli_env: SandboxServer) -> None:
-    """The first sync exceeds the guard: exit 3, zero writes; --force applies it."""
-    assert main(["run", "--once", "--config", str(EXAMPLE)]) == 3
+def test_guard_refuses_with_exit_3_and_writes_nothing(
+    cli_env: SandboxServer, tmp_path: Path
+) -> None:
+    """With guard.first_sync: refuse the first sync exceeds the guard: exit 3, zero writes;
+    --force applies it."""
+    roadmap = tmp_path / "refuse.yaml"
+    roadmap.write_text(EXAMPLE.read_text().replace("first_sync: allow", "first_sync: refuse"))
+    assert main(["run", "--once", "--config", str(roadmap)]) == 3
     assert sandbox_writes(cli_env) == []
-    assert main(["run", "--once", "--force", "--config", str(EXAMPLE)]) == 0
+    assert main(["run", "--once", "--force", "--config", str(roadmap)]) == 0
     assert sandbox_writes(cli_env)
+
+
+def test_first_sync_without_ceremony(
+    cli_env: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A roadmap's first sync labels the backlog without --force, says so in its output and
+    its report, and one revert undoes it; the next large change is guarded again."""
+    before = {key: list(i["fields"]["labels"]) for key, i in cli_env.store.issues.items()}
+    assert main(["run", "--once", "--config", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "First sync of this roadmap:" in out and "revert RUN_ID" in out
+    assert main(["report", "--config", str(EXAMPLE)]) == 0
+    assert "Run 1 was this roadmap's first sync" in capsys.readouterr().out
+    assert main(["revert", "1", "--yes", "--config", str(EXAMPLE)]) == 0
+    after = {key: list(i["fields"]["labels"]) for key, i in cli_env.store.issues.items()}
+    assert {k: sorted(v) for k, v in after.items()} == {k: sorted(v) for k, v in before.items()}
+    writes = len(sandbox_writes(cli_env))
+    assert main(["run", "--once", "--config", str(EXAMPLE)]) == 3
+    assert len(sandbox_writes(cli_env)) == writes
 
 
 def test_plan_json_document(cli_env: SandboxServer, capsys: pytest.CaptureFixture[str]) -> None:

@@ -99,6 +99,11 @@ def test_one_leader_syncs_reports_once_and_fails_over(
         assert count_rows(pg_database_url, "SELECT count(*) FROM reports WHERE format='html'") == 1
         assert count_rows(pg_database_url, "SELECT count(*) FROM deliveries") >= 1
         leader, follower = (first, second) if a else (second, first)
+        # Each replica says which role it has, on /readyz and in its metrics.
+        assert "leader of Acme Web Shop" in leader.get("/readyz").text
+        assert "follower for Acme Web Shop" in follower.get("/readyz").text
+        assert leader.metric("roadmap_sync_leader", roadmap="Acme Web Shop") == 1
+        assert follower.metric("roadmap_sync_leader", roadmap="Acme Web Shop") == 0
         before = recorded_runs(follower)
         leader.process.send_signal(signal.SIGKILL)
         leader.process.wait(timeout=10)

@@ -12,7 +12,17 @@ import pytest
 
 from roadmap_sync.core.records import AuditRow
 from roadmap_sync.core.revert import inverse_changes
-from roadmap_sync.worker.webhooks import Debouncer, parse_event, verify
+from roadmap_sync.worker.webhooks import (
+    Debouncer,
+    IssueEvent,
+    VersionEvent,
+    parse_event,
+    verify,
+)
+from tests.conftest import REPO
+
+BOT = "5b10ac8d82e05b22cc7d4ef5"
+PERSON = "5b10ac8d82e05b22cc7d4ef7"
 
 
 def payload(items: list[dict[str, object]], event: str = "jira:issue_updated") -> bytes:
@@ -53,6 +63,54 @@ def test_bot_label_echoes_are_recognised(items: list[dict[str, object]], only_bo
     event = parse_event(payload(items))
     assert event is not None and event.key == "ACME-7" and event.project == "ACME"
     assert event.only_touches(owned) is only_bot
+
+
+@pytest.mark.parametrize(
+    ("name", "fields", "labels"),
+    [
+        ("cloud-labels.json", ("labels",), {"roadmap-orphan"}),
+        ("cloud-fix-version.json", ("fixVersions", "fixVersions"), set()),
+        ("cloud-epic-link.json", ("customfield_10014", "IssueParentAssociation"), set()),
+    ],
+)
+def test_documented_cloud_payloads_parse(
+    name: str, fields: tuple[str, ...], labels: set[str]
+) -> None:
+    """The payloads of tests/webhooks/ name the issue, the fields by id, labels and the actor."""
+    event = parse_event((REPO / "tests" / "webhooks" / name).read_bytes())
+    assert isinstance(event, IssueEvent)
+    assert event.project == "ACME" and event.issue_id
+    assert event.changed_fields == fields
+    assert event.labels_changed == labels
+    assert event.actor == {PERSON}
+    assert not event.is_echo(owned, BOT), "a person's edit is never the bot's echo"
+
+
+def test_owned_label_edits_are_echoes_only_when_the_bot_made_them() -> None:
+    """The same owned-label change is an echo from the bot, and a re-sync from a person."""
+    body = json.loads(payload([labels_item("ux", "roadmap-r1 ux")]))
+    for actor, echo in ((BOT, True), (PERSON, False)):
+        body["user"] = {"accountId": actor}
+        event = parse_event(json.dumps(body).encode())
+        assert isinstance(event, IssueEvent)
+        assert event.is_echo(owned, BOT) is echo
+
+
+def test_deleted_and_version_events_parse() -> None:
+    """issue_deleted is recognised; version events carry the version's id, name and project."""
+    deleted = parse_event(payload([], event="jira:issue_deleted"))
+    assert isinstance(deleted, IssueEvent) and deleted.deleted
+    version = parse_event(
+        json.dumps(
+            {
+                "webhookEvent": "jira:version_updated",
+                "version": {"id": "10202", "name": "2026.12.1", "projectId": 10000},
+            }
+        ).encode()
+    )
+    assert version == VersionEvent("jira:version_updated", "10202", "2026.12.1", "10000")
+    assert version.kind == "updated"
+    assert parse_event(b'{"webhookEvent": "jira:version_deleted", "version": {}}') is None
 
 
 def test_unhandled_events_and_garbage_are_ignored() -> None:

@@ -6,6 +6,8 @@ import argparse
 from dataclasses import dataclass
 from typing import Any
 
+from rich.markup import escape
+
 from roadmap_sync.commands.context import (
     EXIT_FAILED,
     EXIT_OK,
@@ -13,6 +15,7 @@ from roadmap_sync.commands.context import (
     add_config_argument,
     keys_preview,
 )
+from roadmap_sync.commands.help import add_command
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.trackers.base import Tracker, TrackerError
 
@@ -57,6 +60,10 @@ def roadmap_problems(roadmap: Roadmap, tracker: Tracker) -> list[Problem]:
                         "create the version in Jira or correct fix_versions",
                     )
                 )
+    if visible and roadmap.tracker.jql:
+        # Jira's own word on the scope's query (Cloud: jql/parse), e.g. unknown field values.
+        for message in tracker.query_problems(roadmap.tracker.scope):
+            problems.append(Problem(f"tracker.jql: {message}", "correct tracker.jql"))
     epics = sorted(
         {key for release in roadmap.releases for f in release.features for key in f.epics}
     )
@@ -89,11 +96,13 @@ def check(ctx: CommandContext, args: argparse.Namespace) -> int:
             found = [Problem(ctx.redactor.text(str(error)), "check the URL and the network")]
         for problem in found:
             ctx.out.print(
-                f"[red]problem[/red] {roadmap.product}: {problem.what}\n  fix: {problem.fix}"
+                f"[red]problem[/red] {escape(roadmap.product)}: {escape(problem.what)}\n"
+                f"  fix: {escape(problem.fix)}"
             )
         if not found:
             ctx.out.print(
-                f"[green]ok[/green] {roadmap.product}: projects, permissions, versions, epics"
+                f"[green]ok[/green] {escape(roadmap.product)}: projects, permissions, versions, "
+                "epics"
             )
         problems += found
     return EXIT_FAILED if problems else EXIT_OK
@@ -101,6 +110,21 @@ def check(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
     """Register check."""
-    parser = commands.add_parser("check", help="validate config and access to Jira")
+    parser = add_command(
+        commands,
+        "check",
+        summary="validate the roadmap and the access to Jira",
+        description="Validate the roadmap files (every problem with its file, line and column), "
+        "then check that Jira is reachable, the credentials work, the projects exist, the "
+        "account may browse and edit issues there, and every fix version and epic the roadmap "
+        "names exists. Each problem is printed with its fix. Reads only.",
+        examples=[
+            ("roadmap-sync check --config roadmap.yaml", "one roadmap file"),
+            (
+                "ROADMAP_SYNC_CONFIG=a.yaml,b.yaml roadmap-sync check",
+                "several, from the environment",
+            ),
+        ],
+    )
     add_config_argument(parser)
     parser.set_defaults(handler=check)

@@ -1,27 +1,31 @@
-"""Renderings of a sync plan: the versioned JSON document and the table for people."""
+"""Renderings of a sync plan: the versioned JSON document, and the plan for people.
+
+For people, a plan lists every change, grouped (flags raised, flags cleared, release labels
+added or moved, stale labels removed), after an overview per release. ``table`` draws the
+overview as a table that stays readable at 80 columns; ``plain`` (the default off a terminal)
+prints one record per line with aligned columns, never truncated or wrapped.
+"""
 
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from roadmap_sync.commands.changes import group_changes
+from roadmap_sync.commands.text import aligned, change_counts, label_delta
 from roadmap_sync.core.gc_pause import gc_paused
-from roadmap_sync.core.model import ItemTrace, LabelChange, Verdict
-from roadmap_sync.engine.sync import ApplyReport, SyncPlan
+from roadmap_sync.core.model import Verdict
+from roadmap_sync.core.numbers import Counts, headline
+from roadmap_sync.engine.sync import ApplyReport, SyncPlan, plan_numbers
 
 PLAN_SCHEMA = "roadmap-sync/plan@1"
-FLAGGED_SHOWN = 15
-VERDICT_STYLE = {
-    Verdict.ALIGNED: "green",
-    Verdict.OUT_OF_SCOPE: "yellow",
-    Verdict.ORPHAN: "red",
-    Verdict.IGNORED: "dim",
-}
+FAILURES_SHOWN = 15
 
 
 def plan_document(plan: SyncPlan) -> dict[str, Any]:
@@ -98,6 +102,7 @@ def _plan_items(plan: SyncPlan) -> Iterator[dict[str, Any]]:
 
 def _plan_tail(plan: SyncPlan) -> dict[str, Any]:
     counts = plan.classification.verdict_counts()
+    numbers = plan_numbers(plan)
     return {
         "findings": [
             {
@@ -108,9 +113,20 @@ def _plan_tail(plan: SyncPlan) -> dict[str, Any]:
             }
             for finding in plan.classification.findings
         ],
+        # Labels with the bot's prefix that it did not write: left alone (issue 10).
+        "foreign_labels": [{"key": key, "label": label} for key, label in plan.labels.foreign],
         "summary": {
             "items": len(plan.items),
             "by_verdict": {verdict.value: counts.get(verdict, 0) for verdict in Verdict},
+            # The headline numbers, defined exactly as the report defines them (core/numbers.py).
+            "numbers": {
+                number.name: {"value": number.value, "definition": number.definition}
+                for number in headline(numbers, uncovered=_uncovered(plan))
+            },
+            "releases": {
+                str(release.id): _release_numbers(numbers, release.id)
+                for release in plan.roadmap.releases
+            },
             "changes": {
                 "issues": plan.labels.issues,
                 "labels_added": plan.labels.labels_added,
@@ -120,85 +136,202 @@ def _plan_tail(plan: SyncPlan) -> dict[str, Any]:
     }
 
 
-def _release_rows(plan: SyncPlan) -> dict[str | None, list[ItemTrace]]:
-    by_release: dict[str | None, list[ItemTrace]] = defaultdict(list)
-    for trace in plan.classification.traces:
-        by_release[trace.planned_release or trace.scheduled_release].append(trace)
-    return by_release
+def _uncovered(plan: SyncPlan) -> int:
+    return sum(1 for f in plan.classification.findings if f.kind.value == "uncovered_feature")
 
 
-def render_table(plan: SyncPlan, console: Console) -> None:
-    """The plan for people: one table per roadmap, flagged items, findings, the change count."""
+def _release_numbers(numbers: Counts, release_id: str | None) -> dict[str, Any]:
+    bucket = numbers.bucket(release_id)
+    return {
+        "items": bucket.tally.items,
+        "open_items": bucket.tally.open_items,
+        "done_items": bucket.tally.done_items,
+        "points": bucket.tally.points,
+        "out_of_scope": bucket.flags.out_of_scope,
+    }
+
+
+OVERVIEW_HEADER = ("release", "when", "aligned", "out of scope", "orphan", "done", "changes")
+# The verdict columns count open items, as the report does; a done orphan needs no one.
+OVERVIEW_CAPTION = "Open items by release; done = done/all items; changes = issues changing."
+
+
+def overview_rows(plan: SyncPlan) -> list[tuple[str, ...]]:
+    """Per release (and "(none)" for items in no release): open items by verdict, as the
+    report counts them (core/numbers.py), done of all items, and how many issues change."""
     roadmap = plan.roadmap
-    console.print(
-        f"[bold]{roadmap.product}[/bold]: {len(plan.items)} items read from "
-        f"{plan.site.base_url} ({plan.site.flavor}) in {plan.read_seconds:.1f}s"
-    )
-    by_release = _release_rows(plan)
-    changes: dict[str, LabelChange] = {c.key: c for c in plan.labels.changes}
-    table = Table(title="Backlog by release", show_lines=False)
-    for column in (
-        "release",
-        "when",
-        "goal",
-        "aligned",
-        "out of scope",
-        "orphan",
-        "done",
-        "changes",
-    ):
-        table.add_column(column, justify="left" if column in ("release", "goal") else "right")
+    numbers = plan_numbers(plan)
+    changed_keys = set(plan.labels.keys())
+    changed: dict[str | None, int] = dict.fromkeys([*(r.id for r in roadmap.releases), None], 0)
+    known = frozenset(r.id for r in roadmap.releases)
+    for trace in plan.classification.traces:
+        if trace.key in changed_keys:
+            home = trace.planned_release or trace.scheduled_release
+            changed[home if home in known else None] += 1
+    rows: list[tuple[str, ...]] = []
     for release_id in [r.id for r in roadmap.releases] + [None]:
-        traces = by_release.get(release_id, [])
-        counts = Counter(t.verdict for t in traces)
+        bucket = numbers.bucket(release_id)
+        open_counts = bucket.open_verdicts
         release = roadmap.release(release_id) if release_id else None
-        table.add_row(
-            f"{release_id} {release.name}" if release else "(no release)",
-            release.when if release else "",
-            release.goal if release else "",
-            f"[green]{counts[Verdict.ALIGNED]}[/green]",
-            f"[yellow]{counts[Verdict.OUT_OF_SCOPE]}[/yellow]",
-            f"[red]{counts[Verdict.ORPHAN]}[/red]",
-            f"{sum(t.done for t in traces)}/{len(traces)}",
-            str(sum(1 for t in traces if t.key in changes)),
+        rows.append(
+            (
+                release_id or "(none)",
+                release.when if release else "",
+                str(open_counts[Verdict.ALIGNED]),
+                str(open_counts[Verdict.OUT_OF_SCOPE]),
+                str(open_counts[Verdict.ORPHAN]),
+                f"{bucket.tally.done_items}/{bucket.tally.items}",
+                str(changed[release_id]),
+            )
         )
-    console.print(table)
-    _render_flagged(plan, console, changes)
-    for finding in plan.classification.findings:
-        console.print(f"[magenta]{finding.kind.value}[/magenta] {finding.message}")
-    console.print(
-        f"[bold]{plan.labels.issues}[/bold] issues would change: "
-        f"+{plan.labels.labels_added} labels, -{plan.labels.labels_removed} labels"
+    return rows
+
+
+def _headline(plan: SyncPlan) -> str:
+    return (
+        f"{plan.roadmap.product}: {len(plan.items)} items read from {plan.site.base_url} "
+        f"({plan.site.flavor}) in {plan.read_seconds:.1f}s"
     )
 
 
-def _render_flagged(plan: SyncPlan, console: Console, changes: dict[str, LabelChange]) -> None:
-    flagged = [t for t in plan.classification.traces if t.flagged]
-    if not flagged:
-        return
-    table = Table(title=f"Flagged open items ({len(flagged)})")
-    for column in ("key", "verdict", "why", "labels"):
-        table.add_column(column)
-    for trace in flagged[:FLAGGED_SHOWN]:
-        change = changes.get(trace.key)
-        delta = ""
-        if change:
-            delta = " ".join([*(f"+{a}" for a in change.add), *(f"-{r}" for r in change.remove)])
-        style = VERDICT_STYLE[trace.verdict]
-        table.add_row(
-            trace.key, f"[{style}]{trace.verdict.value}[/{style}]", "; ".join(trace.reasons), delta
+def _footer(plan: SyncPlan) -> str:
+    labels = plan.labels
+    if not labels.changes:
+        return "No changes: every label is as the roadmap says."
+    counts = change_counts(labels.issues, labels.labels_added, labels.labels_removed)
+    return f"Changes: {counts}."
+
+
+def render_plain(plan: SyncPlan, console: Console, *, summary: bool = False) -> None:
+    """The plan as plain lines: aligned columns, nothing truncated or wrapped."""
+
+    def say(text: str = "") -> None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    say(_headline(plan))
+    for release in plan.roadmap.releases:
+        say(f"{release.id}  {release.name}: {release.goal}")
+    say()
+    say(OVERVIEW_CAPTION)
+    for line in aligned([OVERVIEW_HEADER, *overview_rows(plan)]):
+        say(line)
+    groups = group_changes(plan.labels.changes, plan.classification, plan.roadmap)
+    if summary and groups:
+        say()
+        counts = [
+            (f"{g.title}:", f"{len(g.lines)} issue" + ("" if len(g.lines) == 1 else "s"))
+            for g in groups
+        ]
+        for text in aligned(counts):
+            say(text)
+    for group in [] if summary else groups:
+        say()
+        say(f"{group.title} ({len(group.lines)}):")
+        rows = [
+            ("  " + ln.change.key, label_delta(ln.change.add, ln.change.remove), ln.reason)
+            for ln in group.lines
+        ]
+        for text in aligned(rows):
+            say(text)
+    findings = plan.classification.findings
+    if findings:
+        say()
+        for text in aligned([(f.kind.value, f.message) for f in findings]):
+            say(text)
+    foreign = foreign_note(plan)
+    if foreign:
+        say(foreign)
+    say()
+    say(_footer(plan))
+
+
+def render_table(plan: SyncPlan, console: Console, *, summary: bool = False) -> None:
+    """The plan for a terminal: an overview table that fits 80 columns, then every change."""
+    product = plan.roadmap.product
+    console.print(f"[bold]{escape(product)}[/bold]{escape(_headline(plan)[len(product) :])}")
+    for release in plan.roadmap.releases:
+        console.print(
+            f"[bold]{release.id}[/bold] {escape(release.name)} ({release.when}): "
+            f"{escape(release.goal)}"
         )
+    # fold, never "…": a narrow terminal breaks a cell over lines instead of hiding text.
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, caption=OVERVIEW_CAPTION)
+    for column in OVERVIEW_HEADER:
+        text = column in ("release", "when")
+        table.add_column(column, justify="left" if text else "right", overflow="fold")
+    styles = ("", "", "green", "yellow", "red", "", "")
+    for row in overview_rows(plan):
+        table.add_row(*(f"[{s}]{c}[/{s}]" if s else c for s, c in zip(styles, row, strict=True)))
     console.print(table)
-    if len(flagged) > FLAGGED_SHOWN:
-        console.print(f"... and {len(flagged) - FLAGGED_SHOWN} more (plan --format json lists all)")
+    for group in group_changes(plan.labels.changes, plan.classification, plan.roadmap):
+        console.print(f"[bold]{group.title.capitalize()}[/bold] ({len(group.lines)})")
+        if summary:
+            continue
+        lines = Table(box=None, show_header=False, pad_edge=False, padding=(0, 0, 0, 2))
+        lines.add_column("key", style="cyan", no_wrap=True)
+        lines.add_column("change", overflow="fold")
+        lines.add_column("why", style="dim", overflow="fold", ratio=1)
+        for line in group.lines:
+            delta = label_delta(line.change.add, line.change.remove)
+            lines.add_row(line.change.key, escape(delta), escape(line.reason))
+        console.print(lines)
+    for finding in plan.classification.findings:
+        console.print(f"[magenta]{finding.kind.value}[/magenta] {escape(finding.message)}")
+    foreign = foreign_note(plan)
+    if foreign:
+        console.print(f"[yellow]{escape(foreign)}[/yellow]")
+    console.print(f"[bold]{escape(_footer(plan))}[/bold]")
+
+
+PLAN_FORMATS = ("table", "plain", "json")
+
+
+def render_plan(plan: SyncPlan, console: Console, fmt: str, *, summary: bool = False) -> None:
+    """The plan for people in `fmt` (``table`` or ``plain``)."""
+    if fmt == "plain":
+        render_plain(plan, console, summary=summary)
+    else:
+        render_table(plan, console, summary=summary)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def foreign_note(plan: SyncPlan) -> str | None:
+    """Labels that carry the bot's prefix but are people's: the bot leaves them alone."""
+    foreign = plan.labels.foreign
+    if not foreign:
+        return None
+    shown = ", ".join(f"{key} {label}" for key, label in foreign[:FAILURES_SHOWN])
+    more = f" and {len(foreign) - FAILURES_SHOWN} more" if len(foreign) > FAILURES_SHOWN else ""
+    return (
+        f"foreign_label  {len(foreign)} labels start with {plan.roadmap.labels.prefix!r} but are "
+        f"not the bot's, so it leaves them alone (rename them to avoid confusion): {shown}{more}"
+    )
 
 
 def render_apply(report: ApplyReport, console: Console) -> None:
     """What an apply did, for people."""
     if not report.applied:
-        console.print(f"[red]Refused:[/red] {report.guard.message}")
+        console.print(f"[red]Refused:[/red] {escape(report.guard.message)}")
         return
-    done = len(report.outcomes) - len(report.failed)
-    console.print(f"[green]{done}[/green] issues updated in {report.seconds:.1f}s")
-    for outcome in report.failed[:FLAGGED_SHOWN]:
-        console.print(f"[red]failed[/red] {outcome.change.key}: {outcome.error}")
+    if report.guard.first_sync or report.guard.forced:
+        console.print(escape(_sentence(report.guard.message)))
+    done = [o.applied for o in report.outcomes if o.ok]
+    counts = change_counts(
+        len(done), sum(len(c.add) for c in done), sum(len(c.remove) for c in done)
+    )
+    console.print(f"[green]Applied[/green] {counts} in {report.seconds:.1f}s")
+    failed = report.failed
+    if failed:
+        console.print(f"[red]{len(failed)} issues failed[/red]")
+    for outcome in failed[:FAILURES_SHOWN]:
+        console.print(f"[red]failed[/red] {outcome.change.key}: {escape(outcome.error or '')}")
+    if len(failed) > FAILURES_SHOWN:
+        console.print(f"... and {len(failed) - FAILURES_SHOWN} more failures")
+    if report.stop_reason:
+        console.print(
+            f"[red]Writes stopped:[/red] {escape(report.stop_reason)}. The changes not sent are "
+            "left for the next run, which re-reads the backlog and converges."
+        )

@@ -16,7 +16,14 @@ from roadmap_sync.commands.context import (
     CommandError,
     add_config_argument,
 )
-from roadmap_sync.engine.publish import RENDERERS, ReportError, build_report_for, publish
+from roadmap_sync.commands.help import add_command
+from roadmap_sync.engine.publish import (
+    RENDERERS,
+    ROADMAP_RENDERERS,
+    ReportError,
+    build_report_for,
+    publish,
+)
 from roadmap_sync.state.store import StateStore
 
 
@@ -46,7 +53,8 @@ def report(ctx: CommandContext, args: argparse.Namespace) -> int:
                 )
             except ReportError as error:
                 raise CommandError(str(error), EXIT_USAGE) from None
-            text = RENDERERS[args.format](built)
+            renderers = ROADMAP_RENDERERS if args.view == "roadmap" else RENDERERS
+            text = renderers[args.format](built)
             try:
                 published = publish(store, ctx.settings, built, now, send=args.deliver)
             except ReportError as error:
@@ -74,12 +82,41 @@ def report(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
     """Register report."""
-    parser = commands.add_parser("report", help="the drift report from the recorded runs")
+    parser = add_command(
+        commands,
+        "report",
+        summary="the weekly drift report from the recorded runs",
+        description="Compare the newest recorded sync of each roadmap with an older one (by "
+        "default the newest one at least a week older) and render what drifted: items that "
+        "entered, left or moved between releases, scope change, new and cleared flags, "
+        "progress, uncovered features and the alignment trend. The report is saved in the "
+        "state store; --deliver also sends it to the configured channels.",
+        examples=[
+            ("roadmap-sync report --config roadmap.yaml", "Markdown on stdout"),
+            ("roadmap-sync report --format html --output drift.html", "one self-contained file"),
+            ("roadmap-sync report --last --deliver", "since the previous run, and send it"),
+        ],
+    )
     add_config_argument(parser)
     when = parser.add_mutually_exclusive_group()
-    when.add_argument("--since", type=_since, metavar="DATE", help="compare with this date")
+    when.add_argument(
+        "--since", type=_since, metavar="DATE", help="compare with the last sync before DATE"
+    )
     when.add_argument("--last", action="store_true", help="compare with the previous run")
-    parser.add_argument("--format", choices=sorted(RENDERERS), default="markdown")
+    parser.add_argument(
+        "--format",
+        choices=sorted(RENDERERS),
+        default="markdown",
+        help="markdown (default), html or json (schema roadmap-sync/report@2)",
+    )
+    parser.add_argument(
+        "--view",
+        choices=("full", "roadmap"),
+        default="full",
+        help="roadmap: only the GO roadmap with live status, for stakeholders",
+    )
     parser.add_argument("--output", metavar="PATH", help="write here instead of stdout")
-    parser.add_argument("--deliver", action="store_true", help="also send it (file, chat, mail)")
+    parser.add_argument(
+        "--deliver", action="store_true", help="also send it (files, chat webhook, e-mail)"
+    )
     parser.set_defaults(handler=report)

@@ -244,7 +244,8 @@ def _release_findings(
                 release.id,
                 release.id,
                 f"release {release.id} '{release.name}' was due {release.end_date.isoformat()} "
-                f"and {remaining} open item(s) are still planned or scheduled into it",
+                f"and {remaining} open item(s) remain in it "
+                "(planned for it, else scheduled into it)",
             )
 
 
@@ -281,12 +282,11 @@ def classify(
                 if claim is not None:
                     covered.add(claim.target)
             traces.append(trace)
-            if not trace.done:
-                planned, scheduled = trace.planned_release, trace.scheduled_release
-                if planned is not None:
-                    open_counts[planned] += 1
-                if scheduled is not None and scheduled != planned:
-                    open_counts[scheduled] += 1
+            # The release's bucket, as every report counts it (core/numbers.py): planned,
+            # else scheduled; an item counts once.
+            bucket = trace.planned_release or trace.scheduled_release
+            if not trace.done and bucket is not None:
+                open_counts[bucket] += 1
     findings = [
         *_release_findings(roadmap, today, frozenset(known_versions), open_counts),
         *_feature_findings(classifier.tracer.claims, covered, classifier.tracer.index),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from roadmap_sync.core.model import Finding, FindingKind, Verdict
+from roadmap_sync.core.numbers import Counts, Flags, Tally, VerdictCounts, count
 from roadmap_sync.core.records import ItemSnapshot, Snapshot
 from roadmap_sync.core.roadmap import Release, Roadmap
 
@@ -80,87 +81,6 @@ class FlagChange:
 
 
 @dataclass(frozen=True, slots=True)
-class VerdictCounts:
-    """How many items got each verdict."""
-
-    aligned: int = 0
-    out_of_scope: int = 0
-    orphan: int = 0
-    ignored: int = 0
-
-    @classmethod
-    def of(cls, items: Iterable[ItemSnapshot]) -> VerdictCounts:
-        """Count the verdicts of `items`."""
-        counts = dict.fromkeys(Verdict, 0)
-        for item in items:
-            counts[item.verdict] += 1
-        return cls(
-            aligned=counts[Verdict.ALIGNED],
-            out_of_scope=counts[Verdict.OUT_OF_SCOPE],
-            orphan=counts[Verdict.ORPHAN],
-            ignored=counts[Verdict.IGNORED],
-        )
-
-    def __getitem__(self, verdict: Verdict) -> int:
-        count: int = getattr(self, verdict.value)
-        return count
-
-    @property
-    def total(self) -> int:
-        """All items counted."""
-        return self.aligned + self.out_of_scope + self.orphan + self.ignored
-
-
-@dataclass(frozen=True, slots=True)
-class Flags:
-    """Open items carrying each flag label."""
-
-    orphan: int = 0
-    out_of_scope: int = 0
-
-    @classmethod
-    def of(cls, items: Iterable[ItemSnapshot]) -> Flags:
-        """Count the flagged items among `items`."""
-        flagged = [item.verdict for item in items if item.flagged]
-        return cls(flagged.count(Verdict.ORPHAN), flagged.count(Verdict.OUT_OF_SCOPE))
-
-    def __getitem__(self, flag: Verdict) -> int:
-        count: int = getattr(self, flag.value)
-        return count
-
-
-@dataclass(frozen=True, slots=True)
-class Tally:
-    """Items and story points in a bucket, and how many of them are done."""
-
-    items: int
-    points: float
-    done_items: int
-    done_points: float
-
-    @classmethod
-    def of(cls, items: Sequence[ItemSnapshot]) -> Tally:
-        """Tally `items`; an item without story points counts as zero points."""
-        done = [item for item in items if item.done]
-        return cls(len(items), _points(items), len(done), _points(done))
-
-    @property
-    def open_items(self) -> int:
-        """Items not done."""
-        return self.items - self.done_items
-
-    @property
-    def done_share(self) -> float | None:
-        """Done items over all items; None for an empty bucket."""
-        return self.done_items / self.items if self.items else None
-
-    @property
-    def done_points_share(self) -> float | None:
-        """Done points over all points; None when no item has points."""
-        return self.done_points / self.points if self.points else None
-
-
-@dataclass(frozen=True, slots=True)
 class TrendPoint:
     """The alignment score of one run."""
 
@@ -184,6 +104,7 @@ class ReleaseDrift:
     flags_before: Flags | None
     uncovered_features: tuple[str, ...]
     overdue: bool
+    open_verdicts: VerdictCounts  # open items only, by verdict
 
     @property
     def unplanned(self) -> bool:
@@ -220,6 +141,8 @@ class Drift:
     previous_verdicts: VerdictCounts | None
     flags: Flags
     previous_flags: Flags | None
+    counts: Counts  # every count of the current run (core/numbers.py)
+    previous_counts: Counts | None
 
     @property
     def first(self) -> bool:
@@ -249,71 +172,81 @@ def key_order(key: str) -> tuple[str, int, str]:
     return (found["project"], int(found["number"]), key)
 
 
-def _points(items: Iterable[ItemSnapshot]) -> float:
-    return float(sum(item.story_points or 0.0 for item in items))
-
-
 def _flag(item: ItemSnapshot | None) -> Verdict | None:
     """The flag label an item carries (its verdict when flagged), None when unflagged."""
-    return item.verdict if item is not None and item.flagged else None
+    if item is None or item.done or item.verdict not in _FLAGS:
+        return None
+    return item.verdict
 
 
-class _Buckets:
-    """The items of one snapshot, by key and by bucket."""
+class _Index:
+    """The items of one snapshot by key, with each item's bucket."""
 
     def __init__(self, items: Iterable[ItemSnapshot], known: frozenset[str]) -> None:
         self.by_key = {item.key: item for item in items}
         # A release the roadmap no longer has cannot get a section; its items count as unplanned.
-        self.bucket_of: dict[str, Bucket] = {
-            key: item.release if item.release in known else None
-            for key, item in self.by_key.items()
-        }
-        self.members: dict[Bucket, list[ItemSnapshot]] = {}
-        for key, item in sorted(self.by_key.items(), key=lambda pair: key_order(pair[0])):
-            self.members.setdefault(self.bucket_of[key], []).append(item)
-
-    def items_in(self, bucket: Bucket) -> list[ItemSnapshot]:
-        return self.members.get(bucket, [])
+        self.bucket_of: dict[str, Bucket] = {}
+        for key, item in self.by_key.items():
+            release = item.planned_release or item.scheduled_release
+            self.bucket_of[key] = release if release in known else None
 
 
-def _entered(bucket: Bucket, now: _Buckets, before: _Buckets) -> tuple[Entry, ...]:
-    entries = []
-    for item in now.items_in(bucket):
-        if item.key not in before.by_key:
-            entries.append(Entry(item, Change.NEW))
-        elif (source := before.bucket_of[item.key]) != bucket:
-            entries.append(Entry(item, Change.MOVED, source))
-    return tuple(entries)
+@dataclass
+class _Changes:
+    """Entries and flag changes per bucket, found in one pass over both snapshots."""
 
+    entered: dict[Bucket, list[Entry]]
+    left: dict[Bucket, list[Entry]]
+    newly_flagged: dict[Bucket, list[FlagChange]]
+    cleared: dict[Bucket, list[FlagChange]]
+    moves: list[Move]
 
-def _left(bucket: Bucket, now: _Buckets, before: _Buckets) -> tuple[Entry, ...]:
-    entries = []
-    for item in before.items_in(bucket):
-        current = now.by_key.get(item.key)
-        if current is None:
-            entries.append(Entry(item, Change.REMOVED))
-        elif (target := now.bucket_of[item.key]) != bucket:
-            entries.append(Entry(current, Change.MOVED, target))
-    return tuple(entries)
+    @classmethod
+    def between(cls, now: _Index, before: _Index, buckets: Iterable[Bucket]) -> _Changes:
+        """Compare two snapshots item by item (linear in the number of items)."""
+        names = list(buckets)
+        changes = cls(
+            {b: [] for b in names}, {b: [] for b in names}, {b: [] for b in names},
+            {b: [] for b in names}, [],
+        )  # fmt: skip
+        previous_bucket, previous_items = before.bucket_of, before.by_key
+        for key, item in now.by_key.items():
+            bucket = now.bucket_of[key]
+            old = previous_items.get(key)
+            flag = _flag(item)
+            if old is None:
+                changes.entered[bucket].append(Entry(item, Change.NEW))
+                if flag is not None:
+                    changes.newly_flagged[bucket].append(FlagChange(item, flag))
+                continue
+            source = previous_bucket[key]
+            if source != bucket:
+                changes.entered[bucket].append(Entry(item, Change.MOVED, source))
+                changes.left[source].append(Entry(item, Change.MOVED, bucket))
+                changes.moves.append(Move(item, source, bucket))
+            old_flag = _flag(old)
+            if flag is not None and flag is not old_flag:
+                changes.newly_flagged[bucket].append(FlagChange(item, flag))
+            if old_flag is not None and old_flag is not flag:
+                changes.cleared[source].append(FlagChange(item, old_flag))
+        for key, old in previous_items.items():
+            if key not in now.by_key:
+                changes.left[previous_bucket[key]].append(Entry(old, Change.REMOVED))
+        return changes
 
+    def sorted(self, bucket: Bucket) -> tuple[tuple[Entry, ...], ...]:
+        """The bucket's entered and left lists in key order."""
+        return tuple(
+            tuple(sorted(entries[bucket], key=lambda e: key_order(e.item.key)))
+            for entries in (self.entered, self.left)
+        )
 
-def _newly_flagged(bucket: Bucket, now: _Buckets, before: _Buckets) -> tuple[FlagChange, ...]:
-    changes = []
-    for item in now.items_in(bucket):
-        flag = _flag(item)
-        if flag is not None and flag is not _flag(before.by_key.get(item.key)):
-            changes.append(FlagChange(item, flag))
-    return tuple(changes)
-
-
-def _cleared(bucket: Bucket, now: _Buckets, before: _Buckets) -> tuple[FlagChange, ...]:
-    # An item that left the backlog took its flag with it; it is listed as left, not cleared.
-    changes = []
-    for item in before.items_in(bucket):
-        flag, current = _flag(item), now.by_key.get(item.key)
-        if flag is not None and current is not None and _flag(current) is not flag:
-            changes.append(FlagChange(current, flag))
-    return tuple(changes)
+    def flag_changes(self, bucket: Bucket) -> tuple[tuple[FlagChange, ...], ...]:
+        """The bucket's newly flagged and cleared lists in key order."""
+        return tuple(
+            tuple(sorted(changes[bucket], key=lambda c: key_order(c.item.key)))
+            for changes in (self.newly_flagged, self.cleared)
+        )
 
 
 def _uncovered(findings: Sequence[Finding], release_id: str) -> tuple[str, ...]:
@@ -325,51 +258,12 @@ def _uncovered(findings: Sequence[Finding], release_id: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _overdue(release: Release, findings: Sequence[Finding], now: Tally, today: dt.date) -> bool:
+def _overdue(release: Release, findings: Sequence[Finding], counts: Counts) -> bool:
     reported = any(
         finding.kind is FindingKind.OVERDUE_RELEASE and finding.release == release.id
         for finding in findings
     )
-    return reported or (release.end_date < today and now.open_items > 0)
-
-
-def _bucket_drift(
-    bucket: Bucket,
-    release: Release | None,
-    now: _Buckets,
-    before: _Buckets | None,
-    findings: Sequence[Finding],
-    today: dt.date,
-) -> ReleaseDrift:
-    items = now.items_in(bucket)
-    tally = Tally.of(items)
-    # On the first report, compare with an empty backlog: everything entered, every flag is new.
-    base = before if before is not None else _Buckets((), frozenset())
-    return ReleaseDrift(
-        release_id=bucket,
-        entered=_entered(bucket, now, base),
-        left=_left(bucket, now, base),
-        newly_flagged=_newly_flagged(bucket, now, base),
-        cleared=_cleared(bucket, now, base),
-        now=tally,
-        before=None if before is None else Tally.of(before.items_in(bucket)),
-        verdicts=VerdictCounts.of(items),
-        flags=Flags.of(items),
-        flags_before=None if before is None else Flags.of(before.items_in(bucket)),
-        uncovered_features=() if release is None else _uncovered(findings, release.id),
-        overdue=release is not None and _overdue(release, findings, tally, today),
-    )
-
-
-def _moves(now: _Buckets, before: _Buckets | None) -> tuple[Move, ...]:
-    if before is None:
-        return ()
-    moves = [
-        Move(item, before.bucket_of[key], now.bucket_of[key])
-        for key, item in now.by_key.items()
-        if key in before.by_key and before.bucket_of[key] != now.bucket_of[key]
-    ]
-    return tuple(sorted(moves, key=lambda move: key_order(move.key)))
+    return reported or release.id in counts.overdue
 
 
 def _trend(
@@ -393,17 +287,43 @@ def compute_drift(
     today: dt.date,
 ) -> Drift:
     """Compare the current snapshot with the previous one (None for the first report)."""
-    known = frozenset(release.id for release in roadmap.releases)
-    now = _Buckets(current.items, known)
-    before = None if previous is None else _Buckets(previous.items, known)
+    releases = [(release.id, release.end_date) for release in roadmap.releases]
+    known = frozenset(release_id for release_id, _end in releases)
+    now = _Index(current.items, known)
+    # On the first report, compare with an empty backlog: everything entered, every flag is new.
+    before = _Index(() if previous is None else previous.items, known)
     plan: Mapping[Bucket, Release | None] = {
         **{release.id: release for release in roadmap.releases},
         None: None,
     }
-    releases = tuple(
-        _bucket_drift(bucket, release, now, before, current.findings, today)
-        for bucket, release in plan.items()
-    )
+    changes = _Changes.between(now, before, plan)
+    counts = count(current.items, releases, today=today)
+    previous_counts = None if previous is None else count(previous.items, releases, today=today)
+    sections = []
+    for bucket, release in plan.items():
+        entered, left = changes.sorted(bucket)
+        newly_flagged, cleared = changes.flag_changes(bucket)
+        here = counts.bucket(bucket)
+        there = None if previous_counts is None else previous_counts.bucket(bucket)
+        sections.append(
+            ReleaseDrift(
+                release_id=bucket,
+                entered=entered,
+                left=left,
+                newly_flagged=newly_flagged,
+                cleared=cleared,
+                now=here.tally,
+                before=None if there is None else there.tally,
+                verdicts=here.verdicts,
+                flags=here.flags,
+                flags_before=None if there is None else there.flags,
+                uncovered_features=()
+                if release is None
+                else _uncovered(current.findings, bucket or ""),
+                overdue=release is not None and _overdue(release, current.findings, counts),
+                open_verdicts=here.open_verdicts,
+            )
+        )
     return Drift(
         roadmap=current.roadmap,
         run_id=current.run_id,
@@ -411,13 +331,15 @@ def compute_drift(
         taken_at=current.taken_at,
         previous_taken_at=None if previous is None else previous.taken_at,
         today=today,
-        releases=releases,
-        moves=_moves(now, before),
-        alignment=current.alignment(),
-        previous_alignment=None if previous is None else previous.alignment(),
+        releases=tuple(sections),
+        moves=tuple(sorted(changes.moves, key=lambda move: key_order(move.key))),
+        alignment=counts.alignment,
+        previous_alignment=None if previous_counts is None else previous_counts.alignment,
         trend=_trend(alignment_history, current),
-        verdicts=VerdictCounts.of(current.items),
-        previous_verdicts=None if previous is None else VerdictCounts.of(previous.items),
-        flags=Flags.of(current.items),
-        previous_flags=None if previous is None else Flags.of(previous.items),
+        verdicts=counts.verdicts,
+        previous_verdicts=None if previous_counts is None else previous_counts.verdicts,
+        flags=counts.flags,
+        previous_flags=None if previous_counts is None else previous_counts.flags,
+        counts=counts,
+        previous_counts=previous_counts,
     )

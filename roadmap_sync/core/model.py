@@ -58,6 +58,9 @@ class FindingKind(StrEnum):
     UNKNOWN_EPIC = "unknown_epic"
     UNKNOWN_VERSION = "unknown_version"
     OVERDUE_RELEASE = "overdue_release"
+    # The release outlook (core/forecast.py, metric sources): found after the sync's reads.
+    DATE_AT_RISK = "date_at_risk"
+    METRIC_UNAVAILABLE = "metric_unavailable"
 
 
 class BacklogItem(NamedTuple):
@@ -80,6 +83,10 @@ class BacklogItem(NamedTuple):
     components: tuple[str, ...] = ()
     story_points: float | None = None
     updated: str = ""
+    # Calendar days (YYYY-MM-DD) the item was created and resolved ("" when unknown or open):
+    # the forecast's throughput and the baseline's "added" come from them.
+    created: str = ""
+    resolved: str = ""
 
     def is_done(self, done_statuses: Collection[str] = ()) -> bool:
         """True when the status category is done or the status is one the roadmap calls done."""
@@ -177,6 +184,9 @@ class LabelPlan:
     """Every label change a run intends to make; a value to print, diff, store and apply."""
 
     changes: tuple[LabelChange, ...] = ()
+    # (issue key, label) of labels that start with the bot's prefix but are not the bot's:
+    # left alone, and shown to people so they can rename them.
+    foreign: tuple[tuple[str, str], ...] = ()
 
     @property
     def issues(self) -> int:
@@ -208,3 +218,5 @@ class GuardDecision:
     total_items: int
     limit: int
     forced: bool = False
+    # Allowed as a roadmap's first sync, which adds labels (guard.first_sync: allow).
+    first_sync: bool = False

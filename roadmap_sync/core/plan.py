@@ -1,14 +1,16 @@
 """Turn verdicts into label changes, and decide whether a plan is safe to apply.
 
-The bot owns exactly the labels that start with the roadmap's prefix, except the opt-out
-label. It never adds or removes any other label, so a team's own labels survive every run,
-and a second run over an unchanged backlog plans nothing.
+The bot owns exactly the labels it writes now (its release labels and the two flags) plus the
+labels it wrote in earlier runs (the store's record, passed in as ``written``), never the
+opt-out label, and never a label merely because it starts with the prefix: a person's
+``roadmap-q3-notes`` is left alone and listed in the plan as foreign. So a team's own labels
+survive every run, and a second run over an unchanged backlog plans nothing.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from roadmap_sync.core.gc_pause import gc_paused
 from roadmap_sync.core.model import (
@@ -22,18 +24,35 @@ from roadmap_sync.core.model import (
 )
 from roadmap_sync.core.roadmap import GuardSettings, Roadmap
 
-__all__ = ["bot_labels", "check_guard", "desired_labels", "owned_labels", "plan_labels"]
-
-
-def owned_labels(labels: Iterable[str], roadmap: Roadmap) -> frozenset[str]:
-    """The subset of `labels` the bot owns (prefix, minus the opt-out label)."""
-    return frozenset(label for label in labels if roadmap.owns_label(label))
+__all__ = [
+    "bot_labels",
+    "check_guard",
+    "desired_labels",
+    "owned_labels",
+    "owned_set",
+    "plan_labels",
+]
 
 
 def bot_labels(roadmap: Roadmap) -> frozenset[str]:
     """Every label the bot may write for this roadmap: release labels and the two flags."""
-    releases = (roadmap.release_label(release) for release in roadmap.releases)
-    return frozenset((*releases, roadmap.labels.orphan, roadmap.labels.out_of_scope))
+    return roadmap.bot_labels
+
+
+def owned_set(roadmap: Roadmap, written: Collection[str] = ()) -> frozenset[str]:
+    """The labels the bot may remove: those it writes now and those it wrote before.
+
+    The opt-out label is never among them, whatever the record says.
+    """
+    return (roadmap.bot_labels | frozenset(written)) - {roadmap.labels.opt_out}
+
+
+def owned_labels(
+    labels: Iterable[str], roadmap: Roadmap, written: Collection[str] = ()
+) -> frozenset[str]:
+    """The subset of `labels` the bot owns."""
+    owned = owned_set(roadmap, written)
+    return frozenset(label for label in labels if label in owned)
 
 
 def desired_labels(
@@ -52,14 +71,24 @@ def desired_labels(
 
 
 def plan_labels(
-    classification: Classification, items: Sequence[BacklogItem], roadmap: Roadmap
+    classification: Classification,
+    items: Sequence[BacklogItem],
+    roadmap: Roadmap,
+    written: Collection[str] = (),
 ) -> LabelPlan:
-    """The label changes that bring every non-ignored item's bot labels in line with its trace."""
+    """The label changes that bring every non-ignored item's bot labels in line with its trace.
+
+    ``written`` holds the labels the bot wrote in earlier runs (from its audit): a stale
+    release label it wrote is removed; a label that merely carries the prefix is reported in
+    ``LabelPlan.foreign`` and left alone.
+    """
     release_labels = {release.id: roadmap.release_label(release) for release in roadmap.releases}
-    prefix, opt_out = roadmap.labels.prefix, roadmap.labels.opt_out
+    owned = owned_set(roadmap, written)
+    prefixed = roadmap.labels.prefixed
     # Few distinct (release, verdict, flagged) combinations exist: build each label set once.
     wanted: dict[tuple[str | None, Verdict, bool], frozenset[str]] = {}
     changes: list[LabelChange] = []
+    foreign: list[tuple[str, str]] = []
     with gc_paused():
         for item in items:
             trace = classification.get(item.key)
@@ -73,22 +102,31 @@ def plan_labels(
                 desired = wanted[shape] = desired_labels(trace, release_labels, roadmap)
             current = item.labels
             add = [label for label in desired if label not in current]
-            remove = [
-                label
-                for label in current
-                if label.startswith(prefix) and label != opt_out and label not in desired
-            ]
+            remove = [label for label in current if label in owned and label not in desired]
+            foreign.extend(
+                (item.key, label) for label in current if label not in owned and prefixed(label)
+            )
             if add or remove:
                 # dict.fromkeys: a label Jira returned twice is still removed once
                 removal = tuple(sorted(dict.fromkeys(remove)))
                 changes.append(LabelChange(item.key, tuple(sorted(add)), removal, current))
-    return LabelPlan(tuple(changes))
+    return LabelPlan(tuple(changes), tuple(dict.fromkeys(foreign)))
 
 
 def check_guard(
-    plan: LabelPlan, total_items: int, guard: GuardSettings, force: bool
+    plan: LabelPlan,
+    total_items: int,
+    guard: GuardSettings,
+    force: bool,
+    *,
+    first_sync: bool = False,
 ) -> GuardDecision:
-    """Refuse plans that change more issues than `guard` allows, unless forced."""
+    """Refuse plans that change more issues than `guard` allows, unless forced.
+
+    A roadmap's `first_sync` labels most of the backlog by nature; with ``guard.first_sync:
+    allow`` only the issues that would lose a label count against the limits then, since
+    adding labels takes nothing away that a person relied on and one revert undoes it all.
+    """
     changed = plan.issues
     # The epsilon keeps 0.29 * 100 (28.999999999999996 in floating point) at 29.
     share_limit = math.floor(guard.max_share * total_items + 1e-9)
@@ -100,6 +138,15 @@ def check_guard(
     )
     if changed <= limit:
         return GuardDecision(True, numbers, changed, total_items, limit)
+    losing = sum(1 for change in plan.changes if change.remove)
+    if first_sync and guard.first_sync == "allow" and losing <= limit:
+        message = (
+            f"first sync of this roadmap: {changed} of {total_items} issues get labels "
+            f"(+{plan.labels_added} labels); the guard counts only the {losing} issues that would "
+            f"lose a label, at most {limit} allowed (guard.first_sync: allow). One "
+            "'roadmap-sync revert RUN_ID' undoes it"
+        )
+        return GuardDecision(True, message, changed, total_items, limit, first_sync=True)
     if force:
         message = f"--force overrides the guard: {numbers}"
         return GuardDecision(True, message, changed, total_items, limit, forced=True)

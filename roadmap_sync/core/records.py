@@ -11,11 +11,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from roadmap_sync.core import numbers
 from roadmap_sync.core.model import BacklogItem, Classification, Finding, Verdict
 from roadmap_sync.core.roadmap import Roadmap
 
 RunKind = Literal["plan", "apply", "run", "revert", "webhook"]
-RunOutcome = Literal["running", "ok", "failed", "partial", "refused", "planned"]
+# "interrupted": the process died while the run was running (found by the next run or worker).
+RunOutcome = Literal["running", "ok", "failed", "partial", "refused", "planned", "interrupted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,8 @@ class ItemSnapshot:
     labels: tuple[str, ...] | None = None
     fix_versions: tuple[str, ...] = ()
     components: tuple[str, ...] = ()
+    created: str = ""  # calendar days, as BacklogItem has them (the forecast reads them)
+    resolved: str = ""
 
     @property
     def flagged(self) -> bool:
@@ -71,6 +75,9 @@ class ItemSnapshot:
             self.fix_versions,
             self.components,
             self.story_points,
+            "",
+            self.created,
+            self.resolved,
         )
 
 
@@ -90,11 +97,8 @@ class Snapshot:
 
 
 def alignment_score(items: Sequence[ItemSnapshot]) -> float | None:
-    """Share of open, non-ignored items with a planned release; None when there are none."""
-    counted = [i for i in items if not i.done and i.verdict is not Verdict.IGNORED]
-    if not counted:
-        return None
-    return sum(1 for i in counted if i.planned_release is not None) / len(counted)
+    """Share of open, non-ignored items with a planned release (``numbers.alignment_score``)."""
+    return numbers.alignment_score(items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +113,9 @@ class AuditRow:
     after: tuple[str, ...]
     ok: bool
     error: str | None = None
+    # Recorded before the change was sent and never confirmed (the run was killed): it may or
+    # may not have landed; ``revert`` re-reads the issue to find out.
+    pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +197,8 @@ def snapshot_items(
                 labels,
                 item.fix_versions,
                 item.components,
+                item.created,
+                item.resolved,
             )
         )
     return tuple(rows)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -32,7 +32,7 @@ import structlog
 from roadmap_sync.core.classify import affected_keys, classify, trace_day
 from roadmap_sync.core.drift import key_order
 from roadmap_sync.core.gc_pause import gc_paused
-from roadmap_sync.core.model import BacklogItem, Classification
+from roadmap_sync.core.model import BacklogItem, Classification, LabelPlan
 from roadmap_sync.core.plan import plan_labels
 from roadmap_sync.core.records import ItemSnapshot, RunKind, RunRecord
 from roadmap_sync.core.retention import RetentionPolicy
@@ -41,6 +41,7 @@ from roadmap_sync.engine.recorder import Clock
 from roadmap_sync.engine.runner import SyncResult, sync_and_record, utc_now
 from roadmap_sync.engine.schedule import full_sync_due
 from roadmap_sync.engine.sync import Planner, SyncPlan, make_plan
+from roadmap_sync.runtime.breaker import WriteLimits
 from roadmap_sync.state.store import StateStore, StoreError
 from roadmap_sync.trackers.base import ProgressCallback, Tracker
 
@@ -65,6 +66,7 @@ class Baseline:
     items: tuple[BacklogItem, ...]  # every item in the scope, in key order
     rows: Mapping[str, ItemSnapshot]  # the stored snapshot rows, by key
     classification: Classification | None  # None when loaded from the store (not traced)
+    foreign: tuple[tuple[str, str], ...] = ()  # the last plan's foreign labels
 
     def position(self) -> dict[str, int]:
         """Where each key sits in ``items``."""
@@ -87,9 +89,12 @@ def window_minutes(read_at: dt.datetime, now: dt.datetime, overlap: dt.timedelta
     return max(1, math.ceil(elapsed / 60)) + 1
 
 
+_UPDATED = BacklogItem._fields.index("updated")
+
+
 def _same_read(a: BacklogItem, b: BacklogItem) -> bool:
     """Equal in everything but ``updated`` (which the store does not keep)."""
-    return a[:-1] == b[:-1]
+    return a[:_UPDATED] == b[:_UPDATED] and a[_UPDATED + 1 :] == b[_UPDATED + 1 :]
 
 
 def plan_incremental(
@@ -101,6 +106,7 @@ def plan_incremental(
     progress: ProgressCallback | None = None,
     baseline: Baseline,
     minutes: int,
+    written: Collection[str] = (),
 ) -> SyncPlan:
     """Read what changed in the last ``minutes``, merge it into the baseline, re-trace what it
     affects and plan labels for those items; a full read if items left the scope."""
@@ -117,7 +123,7 @@ def plan_incremental(
         log.info(
             "incremental_fallback", roadmap=roadmap.product, expected=expected, counted=counted
         )
-        return make_plan(roadmap, tracker, today=today, now=now, progress=progress)
+        return make_plan(roadmap, tracker, today=today, now=now, progress=progress, written=written)
     known_versions = frozenset(
         name for project in roadmap.tracker.projects for name in tracker.version_names(project)
     )
@@ -144,7 +150,17 @@ def plan_incremental(
         previous=baseline.classification if same_day else None,
         retrace=retrace,
     )
-    labels = plan_labels(classification, [i for i in items if i.key in retrace], roadmap)
+    if baseline.classification is None:
+        # Loaded from the store: the last plan's foreign labels are not known, so plan every
+        # item (the labels of a converged backlog need no change, so the changes are the same).
+        labels = plan_labels(classification, items, roadmap, written)
+    else:
+        planned = plan_labels(
+            classification, [i for i in items if i.key in retrace], roadmap, written
+        )
+        labels = LabelPlan(
+            planned.changes, _foreign(baseline.foreign, planned.foreign, retrace, items)
+        )
     log.info(
         "plan_ready",
         roadmap=roadmap.product,
@@ -169,6 +185,22 @@ def plan_incremental(
         changed_keys=frozenset(retrace) if same_day else None,
         reuse_rows=baseline.rows if same_day else None,
     )
+
+
+def _foreign(
+    before: Sequence[tuple[str, str]],
+    retraced: Sequence[tuple[str, str]],
+    retrace: Collection[str],
+    items: Sequence[BacklogItem],
+) -> tuple[tuple[str, str], ...]:
+    """Foreign labels of the whole backlog: the last plan's for items not re-traced, the new
+    plan's for those that were, in item order as a full plan lists them."""
+    by_key: dict[str, list[tuple[str, str]]] = {}
+    for pair in (*(p for p in before if p[0] not in retrace), *retraced):
+        by_key.setdefault(pair[0], []).append(pair)
+    if not by_key:
+        return ()
+    return tuple(pair for item in items for pair in by_key.get(item.key, ()))
 
 
 class SteadySync:
@@ -210,6 +242,8 @@ class SteadySync:
         should_stop: Callable[[], bool] | None = None,
         progress: ProgressCallback | None = None,
         clock: Clock = utc_now,
+        write_limits: WriteLimits | None = None,
+        halt: Callable[[], str | None] | None = None,
     ) -> SyncResult:
         """One recorded sync of the roadmap, full or incremental as ``decide`` says."""
         now = clock()
@@ -231,6 +265,8 @@ class SteadySync:
             progress=progress,
             clock=clock,
             timezone=self.timezone,
+            write_limits=write_limits,
+            halt=halt,
             planner=planner,
         )
         self._remember(roadmap, result)
@@ -318,4 +354,5 @@ class SteadySync:
             tuple(items),
             {row.key: row for row in result.rows},
             plan.classification,
+            plan.labels.foreign,
         )

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 
 import structlog
 
-from roadmap_sync.core.model import LabelPlan, Verdict
+from roadmap_sync.core.model import LabelChange, LabelPlan, Verdict
+from roadmap_sync.core.numbers import Flags
 from roadmap_sync.core.records import (
     AuditRow,
     ItemSnapshot,
@@ -57,6 +58,7 @@ def change_counts(labels: LabelPlan, outcomes: Sequence[ApplyOutcome] | None) ->
 
 def plan_counts(plan: SyncPlan, report: ApplyReport | None) -> dict[str, int]:
     """The counts stored with a run (and shown by ``history``)."""
+    numbers = Flags.of(plan.classification.traces)
     verdicts = plan.classification.verdict_counts()
     counts = {f"verdict_{v.value}": verdicts.get(v, 0) for v in Verdict}
     counts.update(
@@ -64,10 +66,14 @@ def plan_counts(plan: SyncPlan, report: ApplyReport | None) -> dict[str, int]:
         # Which read the run made: the scheduler finds the last full reconcile by it.
         full_read=int(plan.full_read),
         items_read=len(plan.items) if plan.items_read is None else plan.items_read,
-        flagged=sum(1 for trace in plan.classification.traces if trace.flagged),
+        flagged=numbers.orphan + numbers.out_of_scope,
+        flag_orphan=numbers.orphan,
+        flag_out_of_scope=numbers.out_of_scope,
         findings=len(plan.classification.findings),
         **change_counts(plan.labels, report.outcomes if report is not None else None),
     )
+    if report is not None and report.guard.first_sync:
+        counts["first_sync"] = 1  # the report announces it
     return counts
 
 
@@ -85,14 +91,40 @@ class RunRecorder:
         self.store = store
         self.roadmap = roadmap
         self.clock = clock
+        # This roadmap's runs whose process died are closed first, as "interrupted".
+        interrupted = store.mark_interrupted(roadmap.product)
+        if interrupted:
+            log.warning("runs_interrupted", roadmap=roadmap.product, runs=interrupted)
         self.run_id = store.start_run(
             roadmap.product, kind, roadmap.config_hash, clock(), reverts_run=reverts_run
         )
         self.rows: tuple[ItemSnapshot, ...] = ()  # the snapshot ``finish`` recorded
+        self._batch = 0
         structlog.contextvars.bind_contextvars(run_id=self.run_id, roadmap=roadmap.product)
 
+    def intend(self, changes: Sequence[LabelChange]) -> None:
+        """Write-ahead: record a batch's changes as pending before any of them is sent."""
+        self._batch += 1
+        self.store.record_intent(
+            [
+                AuditRow(
+                    run_id=self.run_id,
+                    key=change.key,
+                    added=change.add,
+                    removed=change.remove,
+                    before=change.before,
+                    after=change.after,
+                    ok=False,
+                    error="pending: sent, outcome not recorded",
+                    pending=True,
+                )
+                for change in changes
+            ],
+            self._batch,
+        )
+
     def audit(self, outcomes: Sequence[ApplyOutcome]) -> None:
-        """Record a batch of attempted changes (the ``apply_plan`` batch sink)."""
+        """Record a batch's outcomes, replacing its pending rows (the ``apply_plan`` sink)."""
         self.store.record_audit(
             [
                 # What actually changed, so that a revert undoes exactly that.
@@ -107,7 +139,8 @@ class RunRecorder:
                     error=o.error,
                 )
                 for o in outcomes
-            ]
+            ],
+            batch=self._batch if self._batch else None,
         )
 
     def finish(self, plan: SyncPlan, report: ApplyReport | None) -> RunRecord:
@@ -138,6 +171,7 @@ class RunRecorder:
         self, tracker: Tracker, labels: LabelPlan, **counts: int
     ) -> tuple[RunRecord, tuple[ApplyOutcome, ...]]:
         """Apply a plan over a few issues (webhook re-syncs, reverts), audit it, close the run."""
+        self.intend(labels.changes)
         outcomes = tuple(tracker.apply(labels.changes))
         self.audit(outcomes)
         failed = sum(1 for o in outcomes if not o.ok)

@@ -1,6 +1,7 @@
 """Reading roadmap files: the only file I/O of roadmap loading; parsing is the core's.
 
-Keys are checked with the tracker's own syntax (Jira's ``ACME-12``), taken from the registry.
+Keys are checked with the tracker's own syntax (Jira's ``ACME-12``), and ``tracker.jql`` with
+its query checker (Jira's JQL parser), both taken from the registry.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ def load_roadmaps(
             unreadable.append(
                 ConfigProblem(str(path), None, None, "", f"cannot read: {exc.strerror}")
             )
-    return parse_roadmaps(sources, adapter(tracker).key_syntax, unreadable=unreadable)
+    found = adapter(tracker)
+    return parse_roadmaps(
+        sources, found.key_syntax, unreadable=unreadable, query_syntax=found.query_syntax
+    )
 
 
 def load_roadmap(path: str | os.PathLike[str], tracker: str = DEFAULT_TRACKER) -> Roadmap:

@@ -1,29 +1,12 @@
-"""Cron expressions: the worker's jobs, and when the next full reconcile is due."""
+"""When the next full reconcile is due, from ``ROADMAP_SYNC_FULL_SYNC_CRON``."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from apscheduler.triggers.cron import CronTrigger
+from roadmap_sync.runtime.schedule import cron_trigger
 
-__all__ = ["cron_trigger", "full_sync_due"]
-
-
-def cron_trigger(expression: str, timezone: str) -> CronTrigger:
-    """A crontab expression (5 fields), or 6 with leading seconds for sub-minute schedules."""
-    fields = expression.split()
-    if len(fields) == 6:
-        second, minute, hour, day, month, day_of_week = fields
-        return CronTrigger(
-            second=second,
-            minute=minute,
-            hour=hour,
-            day=day,
-            month=month,
-            day_of_week=day_of_week,
-            timezone=timezone,
-        )
-    return CronTrigger.from_crontab(expression, timezone=timezone)
+__all__ = ["full_sync_due"]
 
 
 def full_sync_due(

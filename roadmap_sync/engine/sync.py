@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -16,10 +16,19 @@ import structlog
 
 from roadmap_sync.core.classify import classify
 from roadmap_sync.core.gc_pause import gc_paused
-from roadmap_sync.core.model import BacklogItem, Classification, GuardDecision, LabelPlan
+from roadmap_sync.core.model import (
+    BacklogItem,
+    Classification,
+    GuardDecision,
+    LabelChange,
+    LabelPlan,
+)
+from roadmap_sync.core.numbers import Counts, count
 from roadmap_sync.core.plan import check_guard, plan_labels
 from roadmap_sync.core.records import ItemSnapshot
 from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.scope_guard import assert_in_scope
+from roadmap_sync.runtime.breaker import WriteBreaker
 from roadmap_sync.trackers.base import ApplyOutcome, SiteInfo, Tracker
 
 log = structlog.get_logger(__name__)
@@ -53,6 +62,8 @@ class ApplyReport:
     outcomes: tuple[ApplyOutcome, ...] = field(default=())
     seconds: float = 0.0
     stopped: bool = False
+    # Why writes stopped early (the write breaker opened), if they did.
+    stop_reason: str | None = None
 
     @property
     def applied(self) -> bool:
@@ -76,8 +87,9 @@ class Planner(Protocol):
         today: dt.date,
         now: dt.datetime,
         progress: Callable[[int], None] | None = None,
+        written: Collection[str] = (),
     ) -> SyncPlan:
-        """The plan of one sync."""
+        """The plan of one sync (``written``: the labels the bot wrote in earlier runs)."""
         ...
 
 
@@ -88,8 +100,13 @@ def make_plan(
     today: dt.date,
     now: dt.datetime,
     progress: Callable[[int], None] | None = None,
+    written: Collection[str] = (),
 ) -> SyncPlan:
-    """Read every item in the roadmap's scope and decide the label changes."""
+    """Read every item in the roadmap's scope and decide the label changes.
+
+    ``written``: the labels the bot wrote in earlier runs (``StateStore.written_labels``),
+    which it owns with the labels it writes now.
+    """
     started = time.perf_counter()
     config = roadmap.tracker
     # Decoded pages and items pile up by the hundred thousand and form no cycles: full
@@ -101,16 +118,26 @@ def make_plan(
     )
     read_seconds = time.perf_counter() - started
     classification = classify(items, roadmap, today=today, known_versions=known_versions)
-    labels = plan_labels(classification, items, roadmap)
+    labels = plan_labels(classification, items, roadmap, written)
     log.info(
         "plan_ready",
         roadmap=roadmap.product,
         items=len(items),
         changes=labels.issues,
+        foreign_labels=len(labels.foreign),
         read_seconds=round(read_seconds, 3),
     )
     return SyncPlan(
         roadmap, tracker.site, items, classification, labels, known_versions, now, read_seconds
+    )
+
+
+def plan_numbers(plan: SyncPlan) -> Counts:
+    """The plan's counts, defined as the report defines them (``core/numbers.py``)."""
+    points = {item.key: item.story_points or 0.0 for item in plan.items}
+    releases = [(release.id, release.end_date) for release in plan.roadmap.releases]
+    return count(
+        plan.classification.traces, releases, today=plan.generated_at.date(), points=points
     )
 
 
@@ -123,24 +150,35 @@ def apply_plan(
     *,
     force: bool = False,
     on_batch: OutcomeSink | None = None,
+    before_batch: Callable[[Sequence[LabelChange]], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     batch_size: int | None = None,
+    first_sync: bool = False,
+    breaker: WriteBreaker | None = None,
 ) -> ApplyReport:
     """Write the plan's label changes unless the guard refuses them.
 
-    Changes go out in batches; ``on_batch`` records each batch's outcomes (the audit trail)
-    before the next starts, and ``should_stop`` lets a shutdown abandon the remaining batches
-    cleanly, so what was written and what was recorded never disagree by more than one batch.
+    Changes go out in batches; ``before_batch`` records what a batch is about to send (the
+    write-ahead audit), ``on_batch`` records its outcomes before the next starts, and
+    ``should_stop`` lets a shutdown abandon the remaining batches cleanly. A run killed at any
+    moment leaves every change that may have landed recorded, at worst as pending.
+    ``breaker`` stops the writes of a run that keeps failing or runs past its deadline.
     """
-    decision = check_guard(plan.labels, len(plan.items), plan.roadmap.guard, force)
+    decision = check_guard(
+        plan.labels, len(plan.items), plan.roadmap.guard, force, first_sync=first_sync
+    )
     if not decision.allowed:
         log.warning("guard_refused", roadmap=plan.roadmap.product, reason=decision.message)
         return ApplyReport(decision)
+    assert_in_scope(plan.labels.changes, plan.items, plan.roadmap.tracker.projects)
+    if decision.first_sync:
+        log.info("first_sync_allowed", roadmap=plan.roadmap.product, reason=decision.message)
     started = time.perf_counter()
     outcomes: list[ApplyOutcome] = []
     changes = plan.labels.changes
     batch_size = batch_size or tracker.apply_batch_size
     stopped = False
+    breaker = breaker or WriteBreaker()
     for start in range(0, len(changes), batch_size):
         if should_stop is not None and should_stop():
             stopped = True
@@ -148,10 +186,24 @@ def apply_plan(
                 "apply_abandoned", roadmap=plan.roadmap.product, remaining=len(changes) - start
             )
             break
-        batch = tuple(tracker.apply(changes[start : start + batch_size]))
+        if not breaker.allow():
+            stopped = True
+            break
+        pending = changes[start : start + batch_size]
+        if before_batch is not None:
+            before_batch(pending)
+        batch = tuple(tracker.apply(pending, breaker))
         if on_batch is not None:
             on_batch(batch)
         outcomes.extend(batch)
+    if breaker.reason is not None:
+        stopped = True
+        log.error(
+            "writes_stopped",
+            roadmap=plan.roadmap.product,
+            reason=breaker.reason,
+            not_sent=len(changes) - sum(1 for o in outcomes if not _not_sent(o)),
+        )
     seconds = time.perf_counter() - started
     failed = sum(1 for outcome in outcomes if not outcome.ok)
     log.info(
@@ -163,4 +215,8 @@ def apply_plan(
         labels_removed=plan.labels.labels_removed,
         seconds=round(seconds, 3),
     )
-    return ApplyReport(decision, tuple(outcomes), seconds, stopped)
+    return ApplyReport(decision, tuple(outcomes), seconds, stopped, breaker.reason)
+
+
+def _not_sent(outcome: ApplyOutcome) -> bool:
+    return not outcome.ok and (outcome.error or "").startswith("not sent")

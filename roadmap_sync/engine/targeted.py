@@ -17,6 +17,7 @@ from roadmap_sync.core.classify import classify
 from roadmap_sync.core.model import BacklogItem, LabelPlan
 from roadmap_sync.core.plan import plan_labels
 from roadmap_sync.core.roadmap import Roadmap
+from roadmap_sync.engine.scope_guard import assert_in_scope
 from roadmap_sync.trackers.base import Tracker
 
 log = structlog.get_logger(__name__)
@@ -58,12 +59,24 @@ def targeted_items(
 
 
 def targeted_plan(
-    tracker: Tracker, roadmap: Roadmap, keys: Collection[str], today: dt.date
+    tracker: Tracker,
+    roadmap: Roadmap,
+    keys: Collection[str],
+    today: dt.date,
+    written: Collection[str] = (),
 ) -> tuple[LabelPlan, int]:
-    """Label changes for the changed issues (and descendants); the number of items traced."""
+    """Label changes for the changed issues (and descendants); the number of items traced.
+
+    ``written`` holds the labels the bot wrote in earlier runs, as for a full sync, so a stale
+    label of its own (a release since dropped from the roadmap) goes at once, not next night.
+    """
     items, targets = targeted_items(tracker, roadmap, keys)
     classification = classify(items, roadmap, today=today, known_versions=())
-    full = plan_labels(classification, items, roadmap)
-    plan = LabelPlan(tuple(c for c in full.changes if c.key in targets))
+    full = plan_labels(classification, items, roadmap, written)
+    plan = LabelPlan(
+        tuple(c for c in full.changes if c.key in targets),
+        tuple(f for f in full.foreign if f[0] in targets),
+    )
+    assert_in_scope(plan.changes, items, roadmap.tracker.projects)
     log.info("targeted_plan", keys=sorted(keys), traced=len(items), changes=plan.issues)
     return plan, len(items)

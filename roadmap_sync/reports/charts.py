@@ -208,47 +208,64 @@ _BAR = 18.0
 _LEGEND = 28.0
 
 
+DONE = "#7b8794"
+
+
+def _segment(section: ReleaseSection, what: str, count: int, x: float, y: float, scale: float,
+             color: str, css: str, dark_text: bool) -> tuple[list[Markup], float]:  # fmt: skip
+    width = count * scale
+    parts = [
+        el(
+            "rect",
+            title(f"{section.title}: {count} {what}"),
+            x=x,
+            y=y,
+            width=width,
+            height=_BAR,
+            fill=color,
+            class_=css,
+        )
+    ]
+    if width >= 8 * len(str(count)) + 6:
+        fill = INK if dark_text else "#fff"
+        parts.append(
+            text(x + width / 2, y + 13, str(count), fill=fill, text_anchor="middle", font_size=11)
+        )
+    return parts, x + width
+
+
 def _stack(section: ReleaseSection, y: float, scale: float) -> list[Markup]:
+    """Open items by verdict, then the done items: the segments add up to the release's items."""
     parts = [text(0, y + 13, short(section.title), fill=INK)]
     x = float(LABEL_WIDTH)
     for verdict, color in COLORS.items():
-        count = section.verdicts[verdict]
-        if not count:
-            continue
-        width = count * scale
-        tip = title(f"{section.title}: {count} {VERDICT_TITLES[verdict].lower()}")
-        parts.append(
-            el(
-                "rect",
-                tip,
-                x=x,
-                y=y,
-                width=width,
-                height=_BAR,
-                fill=color,
-                class_=f"seg seg-{verdict.value}",
+        count = section.open_verdicts[verdict]
+        if count:
+            what = f"open {VERDICT_TITLES[verdict].lower()}"
+            dark = verdict in (Verdict.OUT_OF_SCOPE, Verdict.IGNORED)
+            marks, x = _segment(
+                section, what, count, x, y, scale, color, f"seg seg-{verdict.value}", dark
             )
+            parts.extend(marks)
+    if section.done_items:
+        marks, x = _segment(
+            section, "done", section.done_items, x, y, scale, DONE, "seg seg-done", False
         )
-        if width >= 8 * len(str(count)) + 6:
-            fill = INK if verdict in (Verdict.OUT_OF_SCOPE, Verdict.IGNORED) else "#fff"
-            parts.append(
-                text(
-                    x + width / 2, y + 13, str(count), fill=fill, text_anchor="middle", font_size=11
-                )
-            )
-        x += width
+        parts.extend(marks)
     parts.append(text(x + 6, y + 13, f"{section.items} items", fill=INK))
     return parts
 
 
 def scope_chart(sections: Sequence[ReleaseSection]) -> Markup:
-    """Horizontal bars per release, stacked by verdict, with a legend and counts."""
-    label = "Items per release by verdict"
+    """Horizontal bars per release: open items stacked by verdict, then done items."""
+    label = "Items per release: open items by verdict, then done items"
     if not any(section.items for section in sections):
         return _empty("chart-scope", label, "No backlog items yet.")
     largest = max(section.items for section in sections)
     scale = (WIDTH - LABEL_WIDTH - 70) / largest
-    parts = [legend(LABEL_WIDTH, 14, ((COLORS[v], t) for v, t in VERDICT_TITLES.items()))]
+    keys = [(COLORS[v], f"Open {t.lower()}" if v is Verdict.ALIGNED else t)
+            for v, t in VERDICT_TITLES.items()]  # fmt: skip
+    parts = [legend(LABEL_WIDTH - 60, 14, [*keys, (DONE, "Done")])]
     for row, section in enumerate(sections):
         parts.extend(_stack(section, _LEGEND + row * _ROW, scale))
     return svg("chart-scope", label, _LEGEND + len(sections) * _ROW, *parts)

@@ -11,8 +11,17 @@ from collections.abc import Iterator
 
 from roadmap_sync.reports.fmt import day, number, percent, percent_points, signed
 from roadmap_sync.reports.model import FlagLine, ItemList, Link, ReleaseSection, Report
+from roadmap_sync.reports.outlook_text import (
+    STATUS_TITLES,
+    baseline_line,
+    forecast_basis,
+    forecast_line,
+    metric_latest,
+    metric_target,
+)
+from roadmap_sync.reports.outlook_view import FeatureStatus
 
-__all__ = ["render_markdown"]
+__all__ = ["render_markdown", "render_roadmap_markdown"]
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 
@@ -32,17 +41,89 @@ def _flag(flag: FlagLine) -> str:
     return f"{flag.title} [{flag.count}]({flag.search.url}){change}"
 
 
+def _headline(report: Report) -> str:
+    """Every headline number, each in the words the legend defines."""
+    parts = []
+    alignment = report.alignment
+    change = "" if alignment.delta is None else f" ({percent_points(alignment.delta)})"
+    parts.append(f"**Alignment {percent(alignment.score)}**{change}")
+    parts.extend(_flag(flag) for flag in report.flags)
+    for shown in report.numbers:
+        if shown.name in ("alignment", "orphans", "out_of_scope"):
+            continue
+        parts.append(f"{shown.title} {shown.value if shown.value is not None else '–'}")
+    return " · ".join(parts)
+
+
+def _attention(report: Report) -> Iterator[str]:
+    if not report.attention:
+        return
+    yield ""
+    yield "## Needs your attention"
+    yield ""
+    for line in report.attention:
+        suffix = f" {link(line.link)}" if line.link else ""
+        yield f"- {text(line.text)}{suffix}"
+
+
+def _legend(report: Report) -> Iterator[str]:
+    yield "## What the numbers mean"
+    yield ""
+    for name, definition in report.legend:
+        yield f"- **{name.replace('_', ' ')}**: {text(definition)}"
+
+
 def _header(report: Report) -> Iterator[str]:
     yield f"# {text(report.product)}: roadmap drift"
     since = f"since {day(report.since)}" if report.since else "first report"
     yield f"_{day(report.generated_at)} · {since} · run {report.run_id}_"
     yield ""
-    alignment = report.alignment
-    change = "" if alignment.delta is None else f" ({percent_points(alignment.delta)})"
-    flags = " · ".join(_flag(flag) for flag in report.flags)
-    yield f"**Alignment {percent(alignment.score)}**{change} · {flags}"
+    yield _headline(report)
+    yield from _attention(report)
     yield ""
     yield from (f"- {text(line)}" for line in report.highlights)
+
+
+def _feature_text(feature: FeatureStatus) -> str:
+    if feature.uncovered:
+        return f"{text(feature.name)} (no item yet)"
+    if feature.items is None:
+        return text(feature.name)
+    flagged = f", {feature.flagged} flagged" if feature.flagged else ""
+    return f"{text(feature.name)} ({feature.done}/{feature.items} done{flagged})"
+
+
+def _forecast_cell(s: ReleaseSection) -> str:
+    outlook = s.outlook
+    if outlook is None or outlook.forecast is None:
+        return text((outlook.forecast_reason if outlook else None) or "–")
+    forecast = outlook.forecast
+    risk = " ⚠ at risk" if forecast.at_risk else ""
+    likely = day(forecast.p85) if forecast.p85 else "beyond 3 years"
+    return f"{percent(forecast.probability)} by the date{risk}; 85% by {likely}"
+
+
+def _roadmap(report: Report) -> Iterator[str]:
+    """The GO roadmap: one column per release."""
+    releases = [s for s in report.releases if s.release_id is not None]
+    yield "## Roadmap"
+    yield ""
+    yield "| | " + " | ".join(f"**{text(s.title)}**" for s in releases) + " |"
+    yield "|---|" + "---|" * len(releases)
+    yield "| When | " + " | ".join(text(s.when or "") for s in releases) + " |"
+    yield "| Goal | " + " | ".join(text(s.goal or "") for s in releases) + " |"
+    features = ["; ".join(_feature_text(f) for f in s.features) for s in releases]
+    yield "| Features | " + " | ".join(features) + " |"
+    metrics = [
+        "; ".join(
+            f"{text(m.name)}: {STATUS_TITLES[m.status]}"
+            for m in (s.outlook.metrics if s.outlook else ())
+        )
+        or "–"
+        for s in releases
+    ]
+    yield "| Metrics | " + " | ".join(metrics) + " |"
+    yield "| Forecast | " + " | ".join(_forecast_cell(s) for s in releases) + " |"
 
 
 def _overview(report: Report) -> Iterator[str]:
@@ -90,6 +171,40 @@ def _items(items: ItemList, *, title: bool = True) -> Iterator[str]:
         yield f"- … and {items.more} more" + (f": {link(items.search)}" if items.search else "")
 
 
+def _outlook(s: ReleaseSection) -> Iterator[str]:
+    outlook = s.outlook
+    if outlook is None:
+        return
+    due = s.end_date.isoformat() if s.end_date else "its date"
+    if outlook.forecast is not None:
+        yield f"- **Forecast:** {text(forecast_line(outlook.forecast, due))}"
+        yield f"  ({text(forecast_basis(outlook.forecast))})"
+    else:
+        yield f"- **Forecast:** {text(outlook.forecast_reason or '–')}"
+    if outlook.baseline is not None:
+        yield f"- **Scope:** {text(baseline_line(outlook.baseline))}"
+        movers = [c for c in outlook.baseline.changes if c.who or c.at][:5]
+        for change in movers:
+            when = f" on {day(change.at)}" if change.at else ""
+            who = f" by {text(change.who)}" if change.who else ""
+            yield f"  - {change.key} {change.kind.replace('_', ' ')}{who}{when}"
+    else:
+        yield f"- **Scope:** {text(outlook.baseline_reason or '–')}"
+    if outlook.goal_met is not None:
+        yield f"- **Goal {'met' if outlook.goal_met else 'not met'}** at the review"
+
+
+def _metrics_table(s: ReleaseSection) -> Iterator[str]:
+    if s.outlook is None or not s.outlook.metrics:
+        return
+    yield ""
+    yield "| Metric | Target | Latest | Status |"
+    yield "|---|---|---|---|"
+    for m in s.outlook.metrics:
+        status = STATUS_TITLES[m.status]
+        yield f"| {text(m.name)} | {metric_target(m)} | {metric_latest(m)} | {status} |"
+
+
 def _section(s: ReleaseSection) -> Iterator[str]:
     heading = text(s.title)
     if s.when:
@@ -101,13 +216,15 @@ def _section(s: ReleaseSection) -> Iterator[str]:
     # A list, not lines: CommonMark would run consecutive lines together into one paragraph.
     if s.goal:
         yield f"- **Goal:** {text(s.goal)}"
-    if s.metrics:
+    if s.metrics and s.outlook is None:
         yield f"- **Metrics:** {'; '.join(text(metric) for metric in s.metrics)}"
+    yield from _outlook(s)
     if s.search:
         yield f"- {link(s.search)}"
     if s.goal or s.metrics or s.search:
         yield ""
     yield from _release_table(s)
+    yield from _metrics_table(s)
     if s.uncovered_features:
         yield ""
         names = ", ".join(text(name) for name in s.uncovered_features)
@@ -117,13 +234,21 @@ def _section(s: ReleaseSection) -> Iterator[str]:
     yield ""
 
 
+def render_roadmap_markdown(report: Report) -> str:
+    """The GO roadmap alone, with live status (``report --view roadmap``)."""
+    lines = [f"# {text(report.product)}: roadmap", f"_{day(report.generated_at)}_", ""]
+    lines += [*_roadmap(report), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
 def render_markdown(report: Report) -> str:
     """The whole report as GitHub-flavoured Markdown."""
-    lines = [*_header(report), "", *_overview(report), ""]
+    lines = [*_header(report), "", *_roadmap(report), "", *_overview(report), ""]
     for section in report.releases:
         lines.extend(_section(section))
     if report.moves.total:
         lines.append(f"## {text(report.moves.title)} ({report.moves.total})")
         lines.extend(_items(report.moves, title=False))
         lines.append("")
+    lines.extend(_legend(report))
     return "\n".join(lines).rstrip() + "\n"

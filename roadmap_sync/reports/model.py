@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import quote
 
 from roadmap_sync.core.drift import (
@@ -24,12 +25,20 @@ from roadmap_sync.core.drift import (
     VerdictCounts,
 )
 from roadmap_sync.core.model import Verdict
+from roadmap_sync.core.numbers import DEFINITIONS, Headline, Tally, headline
 from roadmap_sync.core.records import ItemSnapshot
 from roadmap_sync.core.roadmap import Release, Roadmap
+from roadmap_sync.reports.outlook_view import (
+    FeatureStatus,
+    OutlookInput,
+    ReleaseOutlook,
+    release_outlook,
+)
 
 __all__ = [
     "LIST_CAP",
     "Alignment",
+    "Attention",
     "FlagLine",
     "ItemLine",
     "ItemList",
@@ -54,6 +63,7 @@ VERDICT_TITLES = {
 _BARE_JQL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 _LETTERS = re.compile(r"[A-Za-z]")
 _OTHER = re.compile(r"[^A-Za-z]")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +133,15 @@ class VerdictLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Attention:
+    """Something that needs the product owner this week, with where to act on it."""
+
+    kind: str  # stable: date_at_risk, overdue, newly_flagged, uncovered
+    text: str
+    link: Link | None
+
+
+@dataclass(frozen=True, slots=True)
 class Alignment:
     """The share of open, non-ignored items that trace to a release goal, and its history."""
 
@@ -145,19 +164,18 @@ class ReleaseSection:
     end_date: dt.date | None
     overdue: bool
     search: Link | None
-    items: int
-    items_before: int | None
-    points: float
-    points_before: float | None
-    done_items: int
-    done_points: float
-    verdicts: VerdictCounts
+    tally: Tally  # items and points in the bucket now, and how many are done
+    tally_before: Tally | None  # at the compared run; None on the first report
+    verdicts: VerdictCounts  # every item in the bucket, open and done
+    open_verdicts: VerdictCounts  # open items only
     flags: tuple[FlagLine, ...]
     uncovered_features: tuple[str, ...]
     entered: ItemList
     left: ItemList
     newly_flagged: ItemList
     cleared: ItemList
+    outlook: ReleaseOutlook | None = None  # None for the unplanned bucket
+    features: tuple[FeatureStatus, ...] = ()
 
     @property
     def lists(self) -> tuple[ItemList, ...]:
@@ -165,9 +183,44 @@ class ReleaseSection:
         return (self.entered, self.left, self.newly_flagged, self.cleared)
 
     @property
+    def items(self) -> int:
+        """Items in the bucket, open and done."""
+        return self.tally.items
+
+    @property
+    def items_before(self) -> int | None:
+        """Items at the compared run (None on the first report)."""
+        return None if self.tally_before is None else self.tally_before.items
+
+    @property
+    def points(self) -> float:
+        """Story points in the bucket, open and done."""
+        return self.tally.points
+
+    @property
+    def points_before(self) -> float | None:
+        """Story points at the compared run (None on the first report)."""
+        return None if self.tally_before is None else self.tally_before.points
+
+    @property
+    def done_items(self) -> int:
+        """Items done."""
+        return self.tally.done_items
+
+    @property
+    def done_points(self) -> float:
+        """Story points done."""
+        return self.tally.done_points
+
+    @property
     def done_share(self) -> float | None:
-        """Done items over all items; None for an empty release."""
-        return self.done_items / self.items if self.items else None
+        """Done items over all items; None for an empty release (``Tally.done_share``)."""
+        return self.tally.done_share
+
+    @property
+    def open_items(self) -> int:
+        """Items not done (``Tally.open_items``)."""
+        return self.tally.open_items
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +241,16 @@ class Report:
     flags: tuple[FlagLine, ...]
     releases: tuple[ReleaseSection, ...]
     moves: ItemList
+    numbers: tuple[Headline, ...] = ()  # the headline numbers, in order (core/numbers.py)
+    legend: tuple[tuple[str, str], ...] = ()  # (number, definition) for every number shown
+    attention: tuple[Attention, ...] = ()  # what needs the product owner, most urgent first
+
+    def number(self, name: str) -> Headline:
+        """A headline number by its stable name (KeyError if the report has none)."""
+        for number in self.numbers:
+            if number.name == name:
+                return number
+        raise KeyError(name)
 
     @property
     def title(self) -> str:
@@ -251,17 +314,34 @@ class _Context:
         )
 
     def item_list(
-        self, kind: str, title: str, lines: Sequence[ItemLine], searchable: Sequence[str]
+        self,
+        kind: str,
+        title: str,
+        rows: Sequence[T],
+        line: Callable[[T], ItemLine],
+        searchable: Callable[[T], str | None],
     ) -> ItemList:
-        """Cap `lines`; the search lists the `searchable` keys (items still in Jira)."""
+        """The first LIST_CAP rows as lines; the search lists the `searchable` keys.
+
+        Built from the capped head only: a first report lists every item as entered, and
+        making a line (and a browse URL) for each of 100,000 items was most of its cost.
+        """
+        keys: list[str] = []
+        for row in rows:
+            key = searchable(row)
+            if key is not None:
+                keys.append(key)
+                if len(keys) > MAX_KEYS_PER_SEARCH:
+                    break
         search = None
-        if searchable and len(searchable) <= MAX_KEYS_PER_SEARCH:
-            some = "all" if len(searchable) == len(lines) else "the"
-            text = f"Open {some} {len(searchable)} in Jira"
-            if len(searchable) < len(lines):
+        if keys and len(keys) <= MAX_KEYS_PER_SEARCH:
+            some = "all" if len(keys) == len(rows) else "the"
+            text = f"Open {some} {len(keys)} in Jira"
+            if len(keys) < len(rows):
                 text += " (the rest left the backlog)"
-            search = self.search(text, _in("key", searchable))
-        return ItemList(kind, title, tuple(lines[:LIST_CAP]), len(lines), search)
+            search = self.search(text, _in("key", keys))
+        lines = tuple(line(row) for row in rows[:LIST_CAP])
+        return ItemList(kind, title, lines, len(rows), search)
 
 
 def _entry_note(entry: Entry, ctx: _Context, entering: bool) -> str:
@@ -278,10 +358,14 @@ def _state(item: ItemSnapshot) -> str:
 
 def _entries(kind: str, title: str, entries: Sequence[Entry], ctx: _Context) -> ItemList:
     entering = kind == "entered"
-    lines = [ctx.line(entry.item, _entry_note(entry, ctx, entering)) for entry in entries]
-    # A removed item may no longer exist, and Jira rejects a search naming an unknown key.
-    keys = [entry.item.key for entry in entries if entry.change is not Change.REMOVED]
-    return ctx.item_list(kind, title, lines, keys)
+    return ctx.item_list(
+        kind,
+        title,
+        entries,
+        lambda entry: ctx.line(entry.item, _entry_note(entry, ctx, entering)),
+        # A removed item may no longer exist, and Jira rejects a search naming an unknown key.
+        lambda entry: None if entry.change is Change.REMOVED else entry.item.key,
+    )
 
 
 def _flag_changes(
@@ -291,16 +375,23 @@ def _flag_changes(
         flag = VERDICT_TITLES[change.flag].lower()
         return flag if raised else f"was {flag}, now {_state(change.item)}"
 
-    lines = [ctx.line(change.item, note(change)) for change in changes]
-    return ctx.item_list(kind, title, lines, [change.item.key for change in changes])
+    return ctx.item_list(
+        kind,
+        title,
+        changes,
+        lambda change: ctx.line(change.item, note(change)),
+        lambda change: change.item.key,
+    )
 
 
 def _moves(moves: Sequence[Move], ctx: _Context) -> ItemList:
-    lines = [
-        ctx.line(move.item, f"{ctx.title(move.source)} → {ctx.title(move.target)}")
-        for move in moves
-    ]
-    return ctx.item_list("moved", "Moved between releases", lines, [m.key for m in moves])
+    return ctx.item_list(
+        "moved",
+        "Moved between releases",
+        moves,
+        lambda move: ctx.line(move.item, f"{ctx.title(move.source)} → {ctx.title(move.target)}"),
+        lambda move: move.key,
+    )
 
 
 def _release_flags(drift: ReleaseDrift, release: Release | None, ctx: _Context) -> list[FlagLine]:
@@ -331,8 +422,26 @@ def _release_flag_jql(release: Release, label: str, ctx: _Context) -> str:
     return f"{ctx.scope} AND labels = {jql_value(label)} AND {within}"
 
 
-def _section(drift: ReleaseDrift, ctx: _Context) -> ReleaseSection:
+def _features(
+    release: Release, outlook: ReleaseOutlook, uncovered: Sequence[str]
+) -> tuple[FeatureStatus, ...]:
+    statuses = []
+    for feature in release.features:
+        counts = outlook.feature_counts.get(feature.name)
+        items, done, flagged = counts if counts is not None else (None, None, None)
+        statuses.append(
+            FeatureStatus(feature.name, items, done, flagged, feature.name in uncovered)
+        )
+    return tuple(statuses)
+
+
+def _section(
+    drift: ReleaseDrift, ctx: _Context, outlook: OutlookInput | None, today: dt.date
+) -> ReleaseSection:
     release = None if drift.release_id is None else ctx.roadmap.release(drift.release_id)
+    view = None
+    if release is not None:
+        view = release_outlook(release.id, release.metric_names, release.end_date, today, outlook)
     title = ctx.title(drift.release_id)
     search = None
     if release is not None:
@@ -343,18 +452,15 @@ def _section(drift: ReleaseDrift, ctx: _Context) -> ReleaseSection:
         anchor="unplanned" if release is None else f"release-{release.id}",
         title=title,
         goal=None if release is None else release.goal,
-        metrics=() if release is None else release.metrics,
+        metrics=() if release is None else release.metric_names,
         when=None if release is None else release.when,
         end_date=None if release is None else release.end_date,
         overdue=drift.overdue,
         search=search,
-        items=drift.now.items,
-        items_before=None if drift.before is None else drift.before.items,
-        points=drift.now.points,
-        points_before=None if drift.before is None else drift.before.points,
-        done_items=drift.now.done_items,
-        done_points=drift.now.done_points,
+        tally=drift.now,
+        tally_before=drift.before,
         verdicts=drift.verdicts,
+        open_verdicts=drift.open_verdicts,
         flags=tuple(_release_flags(drift, release, ctx)),
         uncovered_features=drift.uncovered_features,
         entered=_entries("entered", "Entered", drift.entered, ctx),
@@ -363,6 +469,10 @@ def _section(drift: ReleaseDrift, ctx: _Context) -> ReleaseSection:
             "newly_flagged", "Newly flagged", drift.newly_flagged, ctx, True
         ),
         cleared=_flag_changes("cleared", "Flags cleared", drift.cleared, ctx, False),
+        outlook=view,
+        features=()
+        if release is None or view is None
+        else _features(release, view, drift.uncovered_features),
     )
 
 
@@ -408,10 +518,9 @@ def _highlights(drift: Drift, sections: Sequence[ReleaseSection]) -> tuple[str, 
     lines.append(f"{_plural(raised, 'item')} newly flagged, {cleared} cleared.")
     for section in sections:
         if section.overdue and section.end_date is not None:
-            open_items = section.items - section.done_items
             lines.append(
                 f"{section.title} is overdue: due {section.end_date.isoformat()}, "
-                f"{_plural(open_items, 'open item')}."
+                f"{_plural(section.open_items, 'open item')}."
             )
     uncovered = sum(len(section.uncovered_features) for section in sections)
     if uncovered:
@@ -426,10 +535,23 @@ def build_report(
     site_url: str,
     generated_at: dt.datetime,
     since: dt.datetime | None,
+    outlook: OutlookInput | None = None,
 ) -> Report:
-    """The report of one drift; `since` defaults to the previous run's time."""
+    """The report of one drift; `since` defaults to the previous run's time.
+
+    `outlook` is what the store recorded about the releases' forecasts, baselines and
+    metrics (None: reported without them, as for runs recorded before they existed).
+    """
     ctx = _Context(roadmap, site_url)
-    sections = tuple(_section(release, ctx) for release in drift.releases)
+    sections = tuple(_section(release, ctx, outlook, drift.today) for release in drift.releases)
+    counts = drift.counts
+    uncovered = sum(len(section.uncovered_features) for section in sections)
+    at_risk = None
+    if outlook is not None and outlook.current:
+        at_risk = sum(
+            1 for s in sections if s.outlook and s.outlook.forecast and s.outlook.forecast.at_risk
+        )
+    numbers = headline(counts, uncovered=uncovered, at_risk=at_risk)
     return Report(
         product=roadmap.product,
         roadmap=drift.roadmap,
@@ -447,4 +569,47 @@ def build_report(
         flags=_roadmap_flags(drift, ctx),
         releases=sections,
         moves=_moves(drift.moves, ctx),
+        numbers=numbers,
+        legend=tuple((name, DEFINITIONS[name]) for name in LEGEND),
+        attention=_attention(sections, ctx),
     )
+
+
+# The numbers a report shows, in the order its legend explains them.
+LEGEND = (
+    "alignment", "orphans", "out_of_scope", "items", "open_items", "done_items", "points",
+    "overdue_releases", "at_risk_releases", "uncovered_features", "scope_items", "throughput",
+    "probability_on_time", "unplanned_share",
+)  # fmt: skip
+
+
+def _attention(sections: Sequence[ReleaseSection], ctx: _Context) -> tuple[Attention, ...]:
+    """What needs the product owner: overdue releases, newly flagged items, uncovered features."""
+    lines: list[Attention] = []
+    for section in sections:
+        forecast = section.outlook.forecast if section.outlook else None
+        if forecast is not None and forecast.at_risk and section.end_date is not None:
+            likely = forecast.p85.isoformat() if forecast.p85 else "not within three years"
+            text = (
+                f"{section.title} is at risk: {round(forecast.probability * 100)}% chance of "
+                f"finishing by {section.end_date.isoformat()}; 85% likely by {likely}."
+            )
+            lines.append(Attention("date_at_risk", text, section.search))
+    for section in sections:
+        if section.overdue and section.end_date is not None:
+            text = (
+                f"{section.title} is overdue: due {section.end_date.isoformat()}, "
+                f"{_plural(section.open_items, 'open item')}."
+            )
+            lines.append(Attention("overdue", text, section.search))
+    for section in sections:
+        flagged = section.newly_flagged
+        if flagged.total:
+            where = "unplanned" if section.release_id is None else f"in {section.title}"
+            text = f"{_plural(flagged.total, 'item')} newly flagged {where}."
+            lines.append(Attention("newly_flagged", text, flagged.search))
+    for section in sections:
+        for name in section.uncovered_features:
+            text = f"No backlog item delivers '{name}' ({section.title})."
+            lines.append(Attention("uncovered", text, None))
+    return tuple(lines)

@@ -6,9 +6,24 @@ import logging
 import sys
 from typing import Any, TextIO
 
+import stamina.instrumentation
 import structlog
 
 from roadmap_sync.runtime.redact import Redactor
+
+# Libraries that log through the standard library; their lines stay off the console unless
+# the log level is debug (our own events say what matters, in our words).
+QUIET_LIBRARIES = ("jira", "urllib3", "requests", "stamina")
+
+
+def _on_retry(details: stamina.instrumentation.RetryDetails) -> None:
+    """One retry, as our own event: stamina's default hook logs raw exception reprs as warnings."""
+    structlog.get_logger("roadmap_sync.retry").info(
+        "retry_scheduled",
+        attempt=details.retry_num,
+        wait_seconds=round(details.wait_for, 2),
+        error=type(details.caused_by).__name__,
+    )
 
 
 class _CurrentStderr:
@@ -50,3 +65,7 @@ def configure_logging(
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=max(numeric, logging.WARNING), format="%(message)s")
+    quiet = logging.DEBUG if numeric <= logging.DEBUG else logging.ERROR
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(quiet)
+    stamina.instrumentation.set_on_retry_hooks([_on_retry])

@@ -48,7 +48,7 @@ def myself(app: SandboxApp, request: Request) -> Response:
 
 def fields(app: SandboxApp, request: Request) -> Response:
     """``GET /rest/api/{2,3}/field``: the Epic Link id is discovered here on Data Center."""
-    return Response(200, field_catalog(app.flavor))
+    return Response(200, field_catalog(app.flavor, app.store.epic_link_field))
 
 
 def _project(app: SandboxApp, key: str) -> dict[str, Any]:
@@ -121,8 +121,7 @@ def register_webhook(app: SandboxApp, request: Request) -> Response:
     body = request.json()
     if not isinstance(body, dict) or not str(body.get("url", "")).startswith("http"):
         raise bad_request("A webhook needs a 'url'.")
-    events = tuple(body.get("events") or ("jira:issue_updated", "jira:issue_created"))
-    hook = app.webhooks.register(str(body["url"]), body.get("secret"), events)
+    hook = app.webhooks.register_from(body)
     return Response(
         201,
         {

@@ -14,15 +14,25 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from roadmap_sync.sandbox import api_issues, api_meta, api_search, hooks
+from roadmap_sync.sandbox import (
+    api_changelog,
+    api_issues,
+    api_jql,
+    api_meta,
+    api_search,
+    hooks,
+    hooks_versions,
+)
 from roadmap_sync.sandbox.bulk import BulkEditor
 from roadmap_sync.sandbox.catalog import Account, Flavor
+from roadmap_sync.sandbox.clock import SiteClock
 from roadmap_sync.sandbox.errors import ApiError
 from roadmap_sync.sandbox.faults import FaultBook
 from roadmap_sync.sandbox.http_types import Request, Response
+from roadmap_sync.sandbox.ratelimits import RateLimiter
 from roadmap_sync.sandbox.searching import SearchEngine
 from roadmap_sync.sandbox.store import SiteStore
-from roadmap_sync.sandbox.views import EncodedIssues
+from roadmap_sync.sandbox.views import EncodedIssues, IssueRenderer
 from roadmap_sync.sandbox.webhooks import WebhookDispatcher
 
 Handler = Callable[["SandboxApp", Request], Response]
@@ -73,8 +83,11 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "{api}/search", "search", api_search.search_legacy),
     _route("POST", "{api}/search", "search", api_search.search_legacy),
     _route("POST", "{api}/search/approximate-count", "search", api_search.approximate_count, CLOUD),
+    _route("POST", "{api}/changelog/bulkfetch", "changelog", api_changelog.bulkfetch, CLOUD),
     _route("GET", "{api}/issue/{key}", "issue_get", api_issues.get_issue),
     _route("PUT", "{api}/issue/{key}", "issue_put", api_issues.put_issue, writes=True),
+    _route("DELETE", "{api}/issue/{key}", "issue_put", api_issues.delete_issue, writes=True),
+    _route("POST", "{api}/jql/parse", "meta", api_jql.parse_queries, CLOUD, anonymous=True),
     _route(
         "POST",
         "/rest/api/3/bulk/issues/fields",
@@ -92,6 +105,19 @@ ROUTES: tuple[Route, ...] = (
     _route("DELETE", "/_sandbox/requests", "hooks", hooks.clear_requests, anonymous=True),
     _route("POST", "/_sandbox/issues/{key}/edit", "hooks", hooks.person_edit, anonymous=True),
     _route("POST", "/_sandbox/issues", "hooks", hooks.person_create, anonymous=True),
+    _route(
+        "POST",
+        "/_sandbox/issues/{key}/transition",
+        "hooks",
+        hooks.person_transition,
+        anonymous=True,
+    ),
+    _route("DELETE", "/_sandbox/issues/{key}", "hooks", hooks.person_delete, anonymous=True),
+    _route("GET", "/_sandbox/index", "hooks", hooks.index_status, anonymous=True),
+    _route("POST", "/_sandbox/versions", "hooks", hooks_versions.create, anonymous=True),
+    _route("PUT", "/_sandbox/versions/{vid}", "hooks", hooks_versions.update, anonymous=True),
+    _route("DELETE", "/_sandbox/versions/{vid}", "hooks", hooks_versions.delete, anonymous=True),
+    _route("POST", "/_sandbox/versions/{vid}/move", "hooks", hooks_versions.move, anonymous=True),
     *(
         _route(m, "/_sandbox/faults", "hooks", hooks.faults, anonymous=True)
         for m in ("GET", "POST", "DELETE")
@@ -100,22 +126,37 @@ ROUTES: tuple[Route, ...] = (
         _route(m, "/_sandbox/webhooks", "hooks", hooks.webhooks, anonymous=True)
         for m in ("GET", "POST", "DELETE")
     ),
+    *(_route(m, "/_sandbox/clock", "hooks", hooks.clock, anonymous=True) for m in ("GET", "POST")),
 )
 
 
 class SandboxApp:
     """Everything one sandbox site holds, and the request dispatcher."""
 
-    def __init__(self, store: SiteStore, base_url: str, bulk_delay: float = 0.05) -> None:
+    def __init__(
+        self,
+        store: SiteStore,
+        base_url: str,
+        bulk_delay: float = 0.05,
+        clock: SiteClock | None = None,
+        *,
+        result_window: int | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         self.store = store
+        self.clock = clock or SiteClock()
+        store.changelog.base_url = base_url
         self.flavor: Flavor = store.flavor
         self.base_url = base_url
+        self.result_window = result_window
+        self.limiter = limiter
         self.search = SearchEngine(store)
         self.encoded = EncodedIssues()  # search pages are joins of issues encoded once
-        self.bulk = BulkEditor(store, bulk_delay)
+        self.bulk = BulkEditor(store, bulk_delay, limiter)
         self.faults = FaultBook()
-        self.webhooks = WebhookDispatcher(store.flavor, base_url)
+        self.webhooks = WebhookDispatcher(store.flavor, base_url, store.epic_link_field)
         store.add_listener(self.webhooks.on_change)
+        store.add_version_listener(self.webhooks.on_version)
         self.request_counts: Counter[str] = Counter()
         self._count_lock = threading.Lock()
 
@@ -125,9 +166,13 @@ class SandboxApp:
             with self._count_lock:
                 self.request_counts[route.endpoint] += 1
 
+    def renderer(self, api_version: str) -> IssueRenderer:
+        """Renders issues for this site and REST version."""
+        return IssueRenderer(self.flavor, api_version, self.base_url, self.store.epic_link_field)
+
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
-        """The route for a request, or Jira's 404/405."""
-        allowed = False
+        """The route for a request, or Jira's 404/405 (with ``Allow`` naming the methods)."""
+        allowed: list[str] = []
         for route in ROUTES:
             found = route.pattern.match(path)
             if not found:
@@ -138,11 +183,14 @@ class SandboxApp:
                 # Data Center has no REST v3 and no Cloud-only endpoints: they do not exist.
                 continue
             if route.method != method:
-                allowed = True
+                allowed.append(route.method)
                 continue
             return route, found.groupdict()
         if allowed:
-            raise ApiError(405, [f"Method {method} is not allowed for {path}."])
+            methods = ", ".join(sorted(set(allowed)))
+            raise ApiError(
+                405, [f"Method {method} is not allowed for {path}."], headers={"Allow": methods}
+            )
         raise ApiError(404, [f"null for uri: {self.base_url}{path}"])
 
     def authenticate(self, header: str | None) -> Account | None:

@@ -17,6 +17,7 @@ from typing import Any
 from roadmap_sync.sandbox.catalog import Account
 from roadmap_sync.sandbox.edits import validate_label
 from roadmap_sync.sandbox.errors import ApiError, bulk_error
+from roadmap_sync.sandbox.ratelimits import RateLimiter
 from roadmap_sync.sandbox.store import SiteStore, jira_timestamp
 
 MAX_BULK_ISSUES = 1000
@@ -50,7 +51,10 @@ def _labels_field(edited: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
     option = entry.get("bulkEditMultiSelectFieldOption") if isinstance(entry, Mapping) else None
     if option not in LABEL_OPTIONS:
         raise bulk_error(400, f"bulkEditMultiSelectFieldOption must be one of {LABEL_OPTIONS}")
-    names = [label.get("name") for label in entry.get("labels") or [] if isinstance(label, Mapping)]
+    raw = entry.get("labels") or []
+    if not isinstance(raw, list):
+        raise bulk_error(400, "labels must be a list of {name} objects")
+    names = [label.get("name") for label in raw if isinstance(label, Mapping)]
     for name in names:
         problem = validate_label(name)
         if problem:
@@ -63,9 +67,12 @@ def _labels_field(edited: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
 class BulkEditor:
     """Accepts bulk label edits and runs each on its own thread."""
 
-    def __init__(self, store: SiteStore, delay_seconds: float = 0.05) -> None:
+    def __init__(
+        self, store: SiteStore, delay_seconds: float = 0.05, limiter: RateLimiter | None = None
+    ) -> None:
         self.store = store
         self.delay_seconds = delay_seconds
+        self.limiter = limiter
         self._tasks: dict[str, BulkTask] = {}
         self._ids = itertools.count(10641)
         self._lock = threading.Lock()
@@ -88,6 +95,8 @@ class BulkEditor:
             )
         if not isinstance(targets, list) or not targets:
             raise bulk_error(400, "selectedIssueIdsOrKeys must list at least one issue")
+        if not all(isinstance(t, str) for t in targets):
+            raise bulk_error(400, "selectedIssueIdsOrKeys must hold issue ids or keys as strings")
         if len(targets) > MAX_BULK_ISSUES:
             raise bulk_error(
                 400, f"A maximum of {MAX_BULK_ISSUES} issues can be bulk edited at once."
@@ -154,6 +163,10 @@ class BulkEditor:
             with self._lock:
                 task.failed[issue["id"]] = ["You do not have permission to edit this issue."]
             return
+        if self.limiter is not None and not self.limiter.issue_write_allowed(issue["key"]):
+            with self._lock:
+                task.failed[issue["id"]] = ["Too many updates to this issue (per-issue limit)."]
+            return
         current = list(issue["fields"].get("labels") or [])
         if task.option == "ADD":
             new = current + [label for label in task.labels if label not in current]
@@ -163,6 +176,6 @@ class BulkEditor:
             new = list(task.labels)
         else:
             new = []
-        self.store.commit(issue["key"], {"labels": sorted(new)}, task.actor)
+        self.store.commit(issue["key"], {"labels": sorted(new)}, task.actor, bulk=True)
         with self._lock:
             task.processed.append(int(issue["id"]))

@@ -13,6 +13,8 @@ FLAVORS: tuple[Flavor, ...] = ("cloud", "datacenter")
 EPIC_LINK_FIELD = "customfield_10101"
 EPIC_LINK_TYPE = "com.pyxis.greenhopper.jira:gh-epic-link"
 STORY_POINTS_FIELD = "customfield_10016"
+SPRINT_FIELD = "customfield_10020"
+SPRINT_TYPE = "com.pyxis.greenhopper.jira:gh-sprint"
 
 SERVER_VERSION = {"cloud": "1001.0.0-SNAPSHOT", "datacenter": "9.12.15"}
 
@@ -103,7 +105,7 @@ def _custom(field_id: str, name: str, custom_type: str, value_type: str) -> dict
     }
 
 
-def field_catalog(flavor: Flavor) -> list[dict[str, Any]]:
+def field_catalog(flavor: Flavor, epic_link_field: str = EPIC_LINK_FIELD) -> list[dict[str, Any]]:
     """``GET /rest/api/2/field`` for the flavor: system fields plus the site's custom fields."""
     fields = [
         _system("summary", "Summary", {"type": "string", "system": "summary"}, ["summary"]),
@@ -140,6 +142,9 @@ def field_catalog(flavor: Flavor) -> list[dict[str, Any]]:
         ),
         _system("project", "Project", {"type": "project", "system": "project"}, ["project"]),
         _system("priority", "Priority", {"type": "priority", "system": "priority"}, ["priority"]),
+        _system("assignee", "Assignee", {"type": "user", "system": "assignee"}, ["assignee"]),
+        _system("reporter", "Reporter", {"type": "user", "system": "reporter"}, ["reporter"]),
+        _system("duedate", "Due date", {"type": "date", "system": "duedate"}, ["duedate", "due"]),
         _system(
             "resolution",
             "Resolution",
@@ -166,12 +171,15 @@ def field_catalog(flavor: Flavor) -> list[dict[str, Any]]:
             "number",
         ),
     ]
+    sprint = _custom(SPRINT_FIELD, "Sprint", SPRINT_TYPE, "array")
+    sprint["schema"]["items"] = "json"
+    fields.append(sprint)
     if flavor == "cloud":
         fields.append(
             _system("parent", "Parent", {"type": "issuelink", "system": "parent"}, ["parent"])
         )
     else:
-        fields.append(_custom(EPIC_LINK_FIELD, "Epic Link", EPIC_LINK_TYPE, "any"))
+        fields.append(_custom(epic_link_field, "Epic Link", EPIC_LINK_TYPE, "any"))
     return fields
 
 

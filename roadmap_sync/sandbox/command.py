@@ -9,6 +9,7 @@ from pathlib import Path
 
 from roadmap_sync.runtime.http import wait_for_signal
 from roadmap_sync.sandbox.catalog import FLAVORS
+from roadmap_sync.sandbox.ratelimits import PROFILES
 from roadmap_sync.sandbox.server import DEFAULT_EMAIL, DEFAULT_TOKEN, SandboxServer
 from roadmap_sync.sandbox.store import SiteData
 
@@ -30,6 +31,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     parser.add_argument("--email", default=DEFAULT_EMAIL, help="Cloud login e-mail")
     parser.add_argument("--token", default=DEFAULT_TOKEN, help="API token / personal access token")
+    parser.add_argument(
+        "--search-lag",
+        type=float,
+        metavar="SECONDS",
+        help="how far search lags behind writes (default: 2 on cloud, 0 on datacenter)",
+    )
+    parser.add_argument(
+        "--result-window",
+        type=int,
+        metavar="N",
+        help="datacenter: refuse startAt+maxResults past N, like OpenSearch (default: none)",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        choices=sorted(PROFILES),
+        help="enforce a rate-limit profile with its headers and 429s (default: off)",
+    )
+    parser.add_argument(
+        "--epic-link-field",
+        metavar="customfield_NNNNN",
+        help="the Epic Link field's id (default: found in --data, else customfield_10101)",
+    )
 
 
 def load_site(data_files: list[Path], generate: int | None, seed: int) -> SiteData:
@@ -51,9 +74,22 @@ def serve(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"roadmap-sync sandbox: {error}", file=sys.stderr)
         return 2
-    server = SandboxServer(
-        site, flavor=args.flavor, host=args.host, port=args.port, email=args.email, token=args.token
-    )
+    try:
+        server = SandboxServer(
+            site,
+            flavor=args.flavor,
+            host=args.host,
+            port=args.port,
+            email=args.email,
+            token=args.token,
+            search_lag=args.search_lag,
+            result_window=args.result_window,
+            rate_limit=args.rate_limit,
+            epic_link_field=args.epic_link_field,
+        )
+    except ValueError as error:
+        print(f"roadmap-sync sandbox: {error}", file=sys.stderr)
+        return 2
     # The loaded backlog lives as long as the process: keep the collector from rescanning it.
     gc.freeze()
     server.start()

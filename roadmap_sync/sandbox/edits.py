@@ -10,7 +10,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from roadmap_sync.sandbox.catalog import EDITABLE_FIELDS, EPIC_LINK_FIELD, Account, Flavor
+from roadmap_sync.sandbox.epic_link import is_subtask
 from roadmap_sync.sandbox.errors import ApiError, bad_request
+from roadmap_sync.sandbox.store import parent_stub
 
 MAX_LABEL_LENGTH = 255
 IssueLookup = Callable[[str], "dict[str, Any] | None"]
@@ -74,10 +76,17 @@ def _checked_labels(value: Any) -> list[str]:
 class EditParser:
     """Parses one PUT body against one issue for one flavor."""
 
-    def __init__(self, flavor: Flavor, versions: Mapping[str, dict[str, Any]], lookup: IssueLookup):
+    def __init__(
+        self,
+        flavor: Flavor,
+        versions: Mapping[str, dict[str, Any]],
+        lookup: IssueLookup,
+        epic_link_field: str = EPIC_LINK_FIELD,
+    ):
         self.flavor = flavor
         self.versions = versions
         self.lookup = lookup
+        self.epic_link_field = epic_link_field
 
     def parse(self, issue: Mapping[str, Any], body: Any, actor: Account) -> dict[str, Any]:
         """The new values of the fields this body changes."""
@@ -97,6 +106,10 @@ class EditParser:
             )
         touched = set(fields) | set(update)
         editable = self._editable()
+        if self.flavor == "datacenter" and is_subtask(issue["fields"]):
+            # A sub-task belongs to its parent's epic: Data Center has no Epic Link on it, and
+            # setting one must never replace the sub-task's parent.
+            editable = editable - {self.epic_link_field}
         refused = {f: cannot_set(f) for f in sorted(touched) if f not in editable}
         if refused or (touched and not actor.can_edit):
             raise ApiError(400, errors=refused or {f: cannot_set(f) for f in sorted(touched)})
@@ -110,18 +123,25 @@ class EditParser:
 
     def _editable(self) -> frozenset[str]:
         if self.flavor == "datacenter":
-            return (EDITABLE_FIELDS - {"parent"}) | {EPIC_LINK_FIELD}
+            return (EDITABLE_FIELDS - {"parent"}) | {self.epic_link_field}
         return EDITABLE_FIELDS
 
     def _set(self, name: str, value: Any, current: Mapping[str, Any]) -> dict[str, Any]:
         if name == "labels":
             return {"labels": _checked_labels(value if value is not None else [])}
         if name == "fixVersions":
+            if value is not None and not isinstance(value, list):
+                raise ApiError(400, errors={"fixVersions": "data was not an array"})
             return {"fixVersions": [self._version(v) for v in value or []]}
-        if name in ("parent", EPIC_LINK_FIELD):
+        if name in ("parent", self.epic_link_field):
             return {"parent": self._parent(value)}
         if name == "summary" and (not isinstance(value, str) or not value.strip()):
             raise ApiError(400, errors={"summary": "You must specify a summary of the issue."})
+        problem = _shape_problem(name, value)
+        if problem:
+            raise ApiError(400, errors={name: problem})
+        if name == "components":
+            return {name: [dict(c) for c in value or []]}
         return {name: value}
 
     def _update(self, name: str, ops: Any, current: Mapping[str, Any]) -> dict[str, Any]:
@@ -157,9 +177,27 @@ class EditParser:
         parent = self.lookup(wanted)
         if parent is None:
             raise ApiError(400, errors={"parent": f"Could not find issue by id or key '{wanted}'."})
-        pf = parent["fields"]
-        return {
-            "id": parent["id"],
-            "key": parent["key"],
-            "fields": {k: pf.get(k) for k in ("summary", "status", "priority", "issuetype")},
-        }
+        return parent_stub(parent)
+
+
+def _shape_problem(name: str, value: Any) -> str | None:
+    """Jira's complaint when a value has the wrong JSON shape for its field, else None."""
+    if value is None:
+        return None
+    if name == "components":
+        if not isinstance(value, list) or not all(
+            isinstance(c, Mapping) and isinstance(c.get("name", c.get("id")), str) for c in value
+        ):
+            return "Component name or id expected."
+    elif name == "priority":
+        named = value.get("name", value.get("id")) if isinstance(value, Mapping) else None
+        if not isinstance(named, str):
+            return "Could not find valid 'id' or 'name' in priority object."
+    elif name == "description":
+        if not isinstance(value, str | Mapping):
+            return "Operation value must be a string"
+    elif name.startswith("customfield_") and (
+        isinstance(value, bool) or not isinstance(value, int | float)
+    ):
+        return "Operation value must be a number"
+    return None

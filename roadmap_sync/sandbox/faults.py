@@ -11,8 +11,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["rate_limit", "error", "latency", "reset", "truncate"]
-FAULT_KINDS: tuple[str, ...] = ("rate_limit", "error", "latency", "reset", "truncate")
+# "reset_after": the request is carried out (a write lands), then the connection is reset
+# before any answer, as when a proxy or Jira itself drops it after committing.
+# "foreign" answers a search normally but slips in ``issue`` (a lying search result: the
+# client must not trust that every result matches its query).
+FaultKind = Literal["rate_limit", "error", "latency", "reset", "truncate", "reset_after", "foreign"]
+FAULT_KINDS: tuple[str, ...] = (
+    "rate_limit",
+    "error",
+    "latency",
+    "reset",
+    "truncate",
+    "reset_after",
+    "foreign",
+)
 
 # Endpoint names a fault can target; "*" matches every REST request (never /_sandbox/).
 ENDPOINTS: tuple[str, ...] = (
@@ -37,6 +49,7 @@ class Fault:
     status: int = 503
     retry_after: float | None = None
     latency_ms: int = 0
+    issue: str | None = None
     fired: int = 0
     seen: int = field(default=0)
 
@@ -58,7 +71,10 @@ class Fault:
             status=int(spec.get("status", 429 if kind == "rate_limit" else 503)),
             retry_after=float(retry_after) if retry_after is not None else None,
             latency_ms=int(spec.get("latency_ms", 0)),
+            issue=str(spec["issue"]) if spec.get("issue") else None,
         )
+        if fault.kind == "foreign" and (fault.issue is None or endpoint != "search"):
+            raise ValueError("a 'foreign' fault needs endpoint 'search' and an 'issue' key")
         if fault.kind == "rate_limit" and fault.retry_after is None:
             fault.retry_after = 1.0
         return fault
@@ -73,6 +89,7 @@ class Fault:
             "status": self.status,
             "retry_after": self.retry_after,
             "latency_ms": self.latency_ms,
+            "issue": self.issue,
             "fired": self.fired,
         }
 

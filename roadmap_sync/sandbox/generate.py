@@ -48,7 +48,8 @@ The mess (approximate shares; "at least one" of each even at n=60)
 - Epics beyond ACME-12: about 1 per 40 issues from n ~ 650 on; nobody planned them. Each new
   story is four times as likely to land in a skeleton epic as in a given generated epic, and the
   skeleton exists from day one, so at n=100k each skeleton epic has a few hundred children
-  (~8% of ACME's stories/tasks/bugs in all) while a generated epic has about twenty.
+  while a generated epic has about twenty; epics of nearer releases draw more (the far
+  roadmap stays coarse), per ``_SKELETON_WEIGHTS``.
 - Children of a claimed epic (ACME-1..10): ~80% carry that epic's release version (aligned),
   ~10% another release's version (out of scope), ~10% no fixVersion.
 - Stories/tasks/bugs without any epic: ~10% of ACME issues; ~40% of those carry a release
@@ -61,17 +62,22 @@ The mess (approximate shares; "at least one" of each even at n=60)
 - ``a11y`` bugs: ~15% of ACME bugs (>= 1) are accessibility defects (summary worded so, High
   priority); human labelling adds ``a11y`` to a few more issues of any type.
 - Statuses: every one of To Do / In Progress / In Review / Done / Won't Do occurs among ACME
-  stories/tasks/bugs; ~30% of all issues are in the done category. Work for the
-  overdue release 2026.11 is mostly done, work for 2027.04 mostly not started.
+  stories/tasks/bugs; ~45% of all issues are in the done category (work filed in the last
+  weeks is rarely closed yet). Work for the overdue release 2026.11 is mostly done, work for
+  2027.04 mostly not started; with the example roadmap the team's throughput finishes r3 and
+  r4 in time but not r2 (the demo's ``date_at_risk``).
 - Issue types among ACME stories/tasks/bugs: ~60% Story, ~25% Bug, ~15% Task.
 
 Ids, keys, time
 ---------------
 Issue ids are numeric strings from 10000 in creation order across both projects; keys are
 numbered per project from 1 in creation order, so a parent is always created before its
-children. ``created`` falls on working days 08:00-18:00 between 2026-01-05 and 2026-11-20;
-``updated`` (and ``resolutiondate`` for resolved issues) lies between ``created`` and
-2026-11-20.
+children. ``created`` falls on working days 08:00-18:00 of the 26 weeks from 2026-05-25 to
+2026-11-20, more often early in the week; resolved issues were closed (``resolutiondate``, which
+is also their ``updated``) a few weeks after creation, more often on Thursdays and Fridays, so
+weekly throughput has a rhythm a forecast can sample; other issues were last ``updated``
+between ``created`` and 2026-11-20. ``GENERATED_NOW`` is the Monday after: the moment the
+backlog is "taken", where the demo starts the site's clock.
 """
 
 from __future__ import annotations
@@ -80,7 +86,7 @@ import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -123,6 +129,9 @@ PLANNED_EPIC_VERSIONS: Final[Mapping[str, str]] = MappingProxyType(
 RELEASE_VERSIONS: Final = ("2026.11", "2026.12", "2027.02", "2027.04")
 """ACME versions that back a release of the example roadmap (r1..r4)."""
 
+GENERATED_NOW: Final = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+"""The generated backlog's "now": the Monday morning after its last working day."""
+
 STATUS_NAMES: Final = ("To Do", "In Progress", "In Review", "Done", "Won't Do")
 
 _FIRST_ISSUE_ID: Final = 10000
@@ -132,6 +141,12 @@ _MIN_CHILDREN: Final = 2
 # Skeleton epics draw new work this many times as often as a generated epic: they are the
 # product's current focus, and it keeps the example roadmap meaningful at large n.
 _SKELETON_WEIGHT: Final = 4
+# ... and the nearer a skeleton epic's release, the more detail it has (a GO roadmap keeps far
+# releases coarse): weights per skeleton epic ACME-1..ACME-12 (r1, r2 | r3 | r4 | unplanned).
+_SKELETON_WEIGHTS: Final = (3, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1)
+_SKELETON_DRAWS: Final = tuple(
+    index for index, weight in enumerate(_SKELETON_WEIGHTS) for _ in range(weight - 1)
+)
 
 EPIC, STORY, TASK, BUG, SUBTASK = "Epic", "Story", "Task", "Bug", "Sub-task"
 _STANDARD = frozenset({STORY, TASK, BUG})
@@ -144,7 +159,8 @@ _DONE_CATEGORY = frozenset({DONE, WONT_DO})
 _DAY: Final = 86_400
 _OPEN: Final = 8 * 3600
 _CLOSE: Final = 18 * 3600
-_FIRST_DAY: Final = date(2026, 1, 5)
+# The past six months (26 weeks, Monday to Friday) before the backlog's "today".
+_FIRST_DAY: Final = date(2026, 5, 25)
 _LAST_DAY: Final = date(2026, 11, 20)
 _WORKDAYS: Final = tuple(
     day.isoformat()
@@ -167,6 +183,42 @@ def _later(rng: random.Random, moment: int) -> int:
     if later_day == day:
         later_sec = max(sec, later_sec)
     return later_day * _DAY + later_sec
+
+
+# A weekly rhythm: work is filed mostly early in the week (planning, triage) and closed mostly
+# late in it (sprint reviews on Thursday and Friday), which shows in weekly throughput.
+_CREATE_WEEKDAY: Final = (5, 4, 3, 2, 2)
+_RESOLVE_WEEKDAY: Final = (1, 1, 2, 3, 4)
+_LEAD_WORKDAYS: Final = 12.0  # mean workdays from filing to closing
+
+
+def _weekday_bag(weights: Sequence[int]) -> tuple[int, ...]:
+    """Workday indices, each repeated by its weekday's weight (Monday first)."""
+    return tuple(
+        index
+        for index, day in enumerate(_WORKDAYS)
+        for _ in range(weights[date.fromisoformat(day).weekday()])
+    )
+
+
+_CREATE_DAYS: Final = _weekday_bag(_CREATE_WEEKDAY)
+
+
+def _resolved(rng: random.Random, moment: int) -> int:
+    """When work filed at ``moment`` was closed: a few weeks later, late in that week."""
+    day, sec = divmod(moment, _DAY)
+    last = len(_WORKDAYS) - 1
+    target = day + int(rng.expovariate(1 / _LEAD_WORKDAYS))
+    if target > last:  # closed already, so sooner than usual: anywhere in the time left
+        target = day + int(rng.random() * (last - day + 1))
+    monday = target - date.fromisoformat(_WORKDAYS[target]).weekday()
+    week = [d for d in range(monday, monday + 5) if day <= d <= last]
+    weights = [_RESOLVE_WEEKDAY[date.fromisoformat(_WORKDAYS[d]).weekday()] for d in week]
+    closed = rng.choices(week, weights)[0]
+    closed_sec = rng.randrange(_OPEN, _CLOSE)
+    if closed == day:
+        closed_sec = max(sec, closed_sec)
+    return closed * _DAY + closed_sec
 
 
 def _bag(weights: Mapping[Any, int]) -> tuple[Any, ...]:
@@ -365,13 +417,13 @@ def _status_bag(todo: int, progress: int, review: int, done: int, wont: int) -> 
     return _bag({TODO: todo, IN_PROGRESS: progress, IN_REVIEW: review, DONE: done, WONT_DO: wont})
 
 
-_STATUS_DEFAULT: Final = _status_bag(45, 18, 8, 24, 5)
+_STATUS_DEFAULT: Final = _status_bag(30, 15, 7, 42, 6)
 # Work scheduled for a release progresses with its date: 2026.11 is overdue and mostly done.
 _STATUS_BY_RELEASE: Final = {
-    "2026.11": _status_bag(12, 25, 15, 43, 5),
-    "2026.12": _status_bag(35, 28, 10, 24, 3),
-    "2027.02": _status_bag(60, 18, 5, 14, 3),
-    "2027.04": _status_bag(78, 10, 2, 7, 3),
+    "2026.11": _status_bag(3, 6, 4, 80, 7),
+    "2026.12": _status_bag(25, 20, 8, 44, 3),
+    "2027.02": _status_bag(60, 14, 4, 19, 3),
+    "2027.04": _status_bag(80, 8, 2, 7, 3),
 }
 _STATUS_EPIC: Final = _status_bag(45, 30, 0, 20, 5)
 _STATUS_SUBTASK_OPEN_PARENT: Final = _status_bag(55, 25, 10, 10, 0)
@@ -570,8 +622,9 @@ def _subtask_counts(rng: random.Random, kinds: Sequence[str], total: int) -> dic
 
 
 def _pick_epic(rng: random.Random, epics: list[int], favoured: int) -> int:
-    draw = rng.randrange(len(epics) + (_SKELETON_WEIGHT - 1) * favoured)
-    return epics[draw] if draw < len(epics) else epics[(draw - len(epics)) % favoured]
+    extra = _SKELETON_DRAWS if favoured == _SKELETON_SIZE else ()
+    draw = rng.randrange(len(epics) + len(extra))
+    return epics[draw] if draw < len(epics) else epics[extra[draw - len(epics)]]
 
 
 def _plan_structure(rng: random.Random, shape: _Shape) -> list[_Item]:
@@ -740,10 +793,11 @@ class _Writer:
     ) -> Json:
         slot = self.slots[index]
         created = self.moments[slot]
-        if updated is None:
-            updated = _later(self.rng, created)
-        updated_stamp = _stamp(updated)
         resolution = self.catalog.resolution[status]
+        if updated is None:
+            resolved = resolution is not None
+            updated = _resolved(self.rng, created) if resolved else _later(self.rng, created)
+        updated_stamp = _stamp(updated)
         fields: Json = {
             "summary": summary,
             "description": description,
@@ -816,6 +870,11 @@ class _Writer:
 
     def _standard(self, index: int, item: _Item, epic: _Item | None) -> None:
         rng = self.rng
+        day = self.moments[self.slots[index]] // _DAY
+        if item.status in _DONE_CATEGORY and day + rng.expovariate(1 / _LEAD_WORKDAYS) >= len(
+            _WORKDAYS
+        ):
+            item.status = IN_REVIEW  # filed too recently to be closed already
         pool = epic.pool if epic is not None and epic.pool is not None else self.vocab.loose
         a11y = "a11y" in item.labels
         # Work under an epic mostly touches the epic's components.
@@ -897,9 +956,10 @@ def _slots(rng: random.Random, n_acme: int, n_ops: int) -> tuple[list[int], list
 def _creation_moments(rng: random.Random, n_issues: int) -> list[int]:
     """Sorted creation moments: the skeleton on the first morning, the rest afterwards."""
     skeleton = [9 * 3600 + 420 * i for i in range(_SKELETON_SIZE)]
-    days, opening = len(_WORKDAYS), _CLOSE - _OPEN
+    opening = _CLOSE - _OPEN
+    days = [day for day in _CREATE_DAYS if day > 0]  # the skeleton owns the first morning
     rest = sorted(
-        rng.randrange(1, days) * _DAY + _OPEN + rng.randrange(opening)
+        rng.choice(days) * _DAY + _OPEN + rng.randrange(opening)
         for _ in range(n_issues - _SKELETON_SIZE)
     )
     return skeleton + rest

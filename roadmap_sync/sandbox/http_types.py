@@ -55,6 +55,8 @@ class Response:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Objects in a body already encoded (a search page): what the points quota charges for.
+    objects: int | None = None
 
     def encoded(self) -> bytes:
         """The body bytes."""

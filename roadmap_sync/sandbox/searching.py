@@ -1,8 +1,11 @@
-"""Search sessions: a query's result set is fixed when its first page is served.
+"""Running JQL over the site as search sees it, and remembering Cloud's result sets.
 
-Paging through 100,000 issues must not re-run the query for every page, and a page must not
-shift when an issue changes between two page requests (the bot edits labels while it reads).
-Later pages render the issues' current fields, as Jira does.
+Cloud (``nextPageToken``): a query's result set is fixed when its first page is served, and
+every page shows issues as the search index has them (``index.py``: seconds behind, unless
+reconciled). Data Center (``startAt``) re-runs the query for every page request, as real Data
+Center does, so creates and deletes between two pages shift the offsets; the matches are
+cached per query until the next change to the site, which keeps paging 100,000 issues fast
+without ever serving a result set older than the last change.
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from roadmap_sync.jql.parser import JqlError, parse
-from roadmap_sync.sandbox.catalog import EPIC_LINK_FIELD, STORY_POINTS_FIELD
+from roadmap_sync.sandbox.catalog import SPRINT_FIELD, STORY_POINTS_FIELD, Account
 from roadmap_sync.sandbox.errors import ApiError
-from roadmap_sync.sandbox.jql.context import JqlContext
+from roadmap_sync.sandbox.jql.context import JqlContext, UserDirectory
 from roadmap_sync.sandbox.jql.eval import compile_query
-from roadmap_sync.sandbox.store import SiteStore
+from roadmap_sync.sandbox.store import Issue, SiteStore
 
 SESSION_LIMIT = 32
 SESSION_TTL_SECONDS = 3600.0
@@ -35,6 +38,7 @@ class SearchSession:
     jql: str
     keys: tuple[str, ...]
     opened: float
+    reconciled: frozenset[str] = frozenset()
 
 
 class SearchEngine:
@@ -43,12 +47,13 @@ class SearchEngine:
     def __init__(self, store: SiteStore) -> None:
         self.store = store
         self._sessions: OrderedDict[str, SearchSession] = OrderedDict()
-        self._latest_by_jql: dict[str, str] = {}
         self._lock = threading.Lock()
         self._vocabulary_at = -1
-        self._vocabulary_cache: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+        self._vocabulary_cache: tuple[frozenset[str], ...] = (frozenset(),) * 3
+        self._cached: tuple[tuple[str, str, int], tuple[str, ...]] | None = None
+        self.users = UserDirectory.of(store.accounts)
 
-    def context(self) -> JqlContext:
+    def context(self, account: Account | None = None) -> JqlContext:
         """What the JQL evaluator needs to know about this site right now."""
         store = self.store
         projects: dict[str, str] = {}
@@ -58,58 +63,72 @@ class SearchEngine:
             projects[project["id"]] = project["id"]
             projects[str(project.get("name", key)).upper()] = project["id"]
             versions.update(str(v["name"]).lower() for v in project.get("versions", []))
-        custom = {"story points": STORY_POINTS_FIELD}
+        custom = {"story points": STORY_POINTS_FIELD, "sprint": SPRINT_FIELD}
         if store.flavor == "datacenter":
-            custom["epic link"] = EPIC_LINK_FIELD
-        issue_types, statuses = self._vocabulary()
+            custom["epic link"] = store.epic_link_field
+        issue_types, statuses, priorities = self._vocabulary()
         return JqlContext(
             now=store.clock(),
             flavor=store.flavor,
-            epic_link_field=EPIC_LINK_FIELD if store.flavor == "datacenter" else None,
+            epic_link_field=store.epic_link_field if store.flavor == "datacenter" else None,
             custom_fields=custom,
             projects=projects,
             issue_types=issue_types,
             statuses=statuses,
             versions=frozenset(versions),
             issue_exists=lambda key: store.find(key) is not None,
+            users=self.users,
+            current_user=account.account_id if account is not None else None,
+            priorities=priorities,
+            sprint_field=SPRINT_FIELD,
         )
 
-    def _vocabulary(self) -> tuple[frozenset[str], frozenset[str]]:
-        """Known issue type and status names, rescanned only after issues were created."""
-        count = len(self.store.issues)
+    def _vocabulary(self) -> tuple[frozenset[str], ...]:
+        """Known issue type, status and priority names, rescanned only after a change."""
+        count = self.store.generation
         if self._vocabulary_at != count:
             types: set[str] = {"epic", "story", "task", "bug", "sub-task"}
             statuses: set[str] = set()
-            for issue in self.store.issues.values():
+            priorities: set[str] = {"highest", "high", "medium", "low", "lowest"}
+            for issue in list(self.store.issues.values()):
                 fields = issue["fields"]
                 types.add(str((fields.get("issuetype") or {}).get("name", "")).lower())
                 statuses.add(str((fields.get("status") or {}).get("name", "")).lower())
-            self._vocabulary_cache = (frozenset(types), frozenset(statuses))
+                priority = fields.get("priority")
+                if isinstance(priority, dict):
+                    priorities.add(str(priority.get("name", "")).lower())
+            self._vocabulary_cache = (frozenset(types), frozenset(statuses), frozenset(priorities))
             self._vocabulary_at = count
         return self._vocabulary_cache
 
-    def run(self, jql: str) -> tuple[str, ...]:
-        """Evaluate a query now: the matching keys in the query's order."""
+    def run(
+        self, jql: str, account: Account | None = None, reconciled: frozenset[str] = frozenset()
+    ) -> tuple[str, ...]:
+        """Evaluate a query now, over the index: the matching keys in the query's order."""
         try:
-            compiled = compile_query(parse(jql), self.context())
+            compiled = compile_query(parse(jql), self.context(account))
         except JqlError as error:
             raise ApiError(400, error.messages) from error
         with self.store.lock:
-            candidates = list(self.store.issues.values())
+            candidates = list(self.store.index.view(self.store.issues, reconciled))
         matched: list[Mapping[str, Any]] = [i for i in candidates if compiled.matches(i)]
         return tuple(issue["key"] for issue in compiled.sort(matched))
 
-    def open(self, jql: str) -> SearchSession:
+    def shown(self, key: str, reconciled: frozenset[str] = frozenset()) -> Issue | None:
+        """One issue as search renders it (stale on Cloud unless reconciled)."""
+        store = self.store
+        return store.index.issue(key, store.issues.get(key), key in reconciled)
+
+    def open(
+        self, jql: str, account: Account | None = None, reconciled: frozenset[str] = frozenset()
+    ) -> SearchSession:
         """Run a query and keep its result set for the following pages."""
-        keys = self.run(jql)
-        session = SearchSession(secrets.token_hex(8), jql, keys, time.monotonic())
+        keys = self.run(jql, account, reconciled)
+        session = SearchSession(secrets.token_hex(8), jql, keys, time.monotonic(), reconciled)
         with self._lock:
             self._sessions[session.session_id] = session
-            self._latest_by_jql[jql] = session.session_id
             while len(self._sessions) > SESSION_LIMIT:
-                _, dropped = self._sessions.popitem(last=False)
-                if self._latest_by_jql.get(dropped.jql) == dropped.session_id:
-                    del self._latest_by_jql[dropped.jql]
+                self._sessions.popitem(last=False)
         return session
 
     def resume(self, session_id: str) -> SearchSession | None:
@@ -121,16 +140,18 @@ class SearchEngine:
             self._sessions.move_to_end(session_id)
             return session
 
-    def for_offset(self, jql: str, start_at: int) -> SearchSession:
-        """Data Center paging: page 0 runs the query, later pages reuse its result set."""
-        if start_at > 0:
-            with self._lock:
-                session_id = self._latest_by_jql.get(jql)
-            if session_id is not None:
-                session = self.resume(session_id)
-                if session is not None:
-                    return session
-        return self.open(jql)
+    def rerun(self, jql: str, account: Account | None = None) -> tuple[str, ...]:
+        """Data Center paging: the query's matches as of this request (cached until a change)."""
+        tag = (jql, account.account_id if account is not None else "", self.store.generation)
+        with self._lock:
+            cached = self._cached
+        # With a lagging index, what search sees changes without a change to the site.
+        if cached is not None and cached[0] == tag and self.store.index.lag <= 0:
+            return cached[1]
+        keys = self.run(jql, account)
+        with self._lock:
+            self._cached = (tag, keys)
+        return keys
 
 
 def encode_token(session_id: str, offset: int) -> str:

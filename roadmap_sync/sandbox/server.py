@@ -8,27 +8,35 @@ delayed ACKs), which would make the sandbox, not the bot, what every benchmark m
 from __future__ import annotations
 
 import base64
+import json
 import socket
 import struct
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from types import TracebackType
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from roadmap_sync.runtime.http import QuietHandler, QuietServer
 from roadmap_sync.sandbox.app import Route, SandboxApp
 from roadmap_sync.sandbox.catalog import Flavor, default_accounts
+from roadmap_sync.sandbox.clock import SiteClock
 from roadmap_sync.sandbox.errors import ApiError
 from roadmap_sync.sandbox.faults import Fault
 from roadmap_sync.sandbox.http_types import Request, Response
-from roadmap_sync.sandbox.store import SiteData, SiteStore, WriteRecord, utc_now
+from roadmap_sync.sandbox.ratelimits import PROFILES, RateLimiter, RateLimitProfile, Refusal
+from roadmap_sync.sandbox.store import SiteData, SiteStore, WriteRecord
+from roadmap_sync.sandbox.views import FieldSelection
 
 DEFAULT_EMAIL = "bot@example.com"
 DEFAULT_TOKEN = "sandbox-token"
+# Cloud's search lags behind writes ("Search and reconcile"); Data Center's is immediate.
+DEFAULT_SEARCH_LAG = {"cloud": 2.0, "datacenter": 0.0}
 
 
 def authorization(flavor: Flavor, email: str, token: str) -> str:
@@ -67,20 +75,74 @@ def _fault_response(fault: Fault) -> Response:
     )
 
 
+def _refused(refusal: Refusal, limiter: RateLimiter) -> Response:
+    headers = {
+        **limiter.headers(),
+        "Retry-After": _retry_after_text(refusal.retry_after),
+        "RateLimit-Reason": refusal.reason,
+    }
+    return Response(429, {"errorMessages": [refusal.message], "errors": {}}, headers)
+
+
+def _objects(body: object) -> int:
+    """How many objects a response returned (the points quota charges one point for each)."""
+    if isinstance(body, list):
+        return len(body)
+    if isinstance(body, dict) and isinstance(body.get("issues"), list):
+        return len(body["issues"])
+    return 0
+
+
 class _Handler(QuietHandler):
     server_version = "roadmap-sync-sandbox"
     app: ClassVar[SandboxApp]
 
     def _read_request(self) -> Request:
         split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            raise ApiError(400, ["The Content-Length header is not a number."])
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         path = split.path.rstrip("/") or "/"
         return Request(self.command, path, split.query, parse_qs(split.query), headers, body)
 
+    def do_PATCH(self) -> None:  # noqa: N802 - the name BaseHTTPRequestHandler dispatches to
+        """Dispatch PATCH (no route takes it: 405 with Allow, or 404)."""
+        self.dispatch()
+
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (TRACE, QUERY, ...) is dispatched too: Jira answers 405 or 404,
+        where the standard library would send an HTML 501."""
+        if name.startswith("do_"):
+            return self.dispatch
+        raise AttributeError(name)
+
+    def do_HEAD(self) -> None:  # noqa: N802 - the name BaseHTTPRequestHandler dispatches to
+        """Dispatch HEAD (the answer's headers, without its body)."""
+        self.dispatch()
+
+    def do_OPTIONS(self) -> None:  # noqa: N802 - the name BaseHTTPRequestHandler dispatches to
+        """Dispatch OPTIONS (answered like any unsupported method)."""
+        self.dispatch()
+
     def dispatch(self) -> None:
-        """Route one request to the sandbox app, acting out an armed fault if any."""
+        """Answer one request; never drop the connection, whatever the request holds."""
+        try:
+            response = self._answer()
+        except ApiError as error:
+            response = Response(error.status, error.body(), error.headers)
+        except Exception:  # a sandbox bug must surface as a 500, not as a dropped connection
+            traceback.print_exc(file=sys.stderr)
+            response = Response(500, {"errorMessages": ["Internal server error"], "errors": {}})
+        if response.status >= 0:
+            self._send(response)
+
+    def _answer(self) -> Response:
+        """Route one request to the sandbox app, acting out a rate limit or armed fault."""
         request = self._read_request()
         app = self.app
         record: WriteRecord | None = None
@@ -89,21 +151,66 @@ class _Handler(QuietHandler):
             request.route = groups
             app.count_request(route)
             record = app.log_write(request, route)  # type: ignore[assignment]
+            limiter = None if route.endpoint == "hooks" else app.limiter
+            if limiter is not None:
+                issue = groups.get("key") if route.method == "PUT" else None
+                refusal = limiter.admit(route.endpoint, route.method, issue)
+                if refusal is not None:
+                    if record is not None:
+                        record.status = 429
+                    return _refused(refusal, limiter)
             fault = None if route.endpoint == "hooks" else app.faults.take(route.endpoint)
-            if fault is not None and fault.kind != "latency":
-                # Record before answering: the client may read the log right after the answer.
-                if record is not None:
-                    record.status = fault.status if fault.kind in ("rate_limit", "error") else 0
-                self._act_out(fault, route)
-                return
             if fault is not None:
-                self._act_out(fault, route)
+                faulted = self._faulted(fault, request, route, record)
+                if faulted is not None:
+                    return faulted
             response = app.handle(request, route)
+            if limiter is not None:
+                counted = response.objects
+                limiter.charge(1 + (_objects(response.body) if counted is None else counted))
+                response.headers.update(limiter.headers())
         except ApiError as error:
             response = Response(error.status, error.body(), error.headers)
+            if app.limiter is not None and request.route.get("v"):
+                response.headers.update(app.limiter.headers())
         if record is not None:
             record.status = response.status
-        self._send(response)
+        return response
+
+    def _faulted(
+        self, fault: Fault, request: Request, route: Route, record: WriteRecord | None
+    ) -> Response | None:
+        """Act out an armed fault: the answer that replaces the real one (status -1 when the
+        fault already wrote to or dropped the connection), or None to answer normally."""
+        app = self.app
+        if fault.kind == "reset_after":
+            response = app.handle(request, route)  # the request takes effect ...
+            if record is not None:
+                record.status = response.status
+            self._reset()  # ... and the client never hears of it
+            return Response(-1)
+        if fault.kind == "foreign":
+            return self._with_foreign(app.handle(request, route), fault, request)
+        if fault.kind == "latency":
+            self._act_out(fault, route)
+            return None
+        # Record before answering: the client may read the log right after the answer.
+        if record is not None:
+            record.status = fault.status if fault.kind in ("rate_limit", "error") else 0
+        self._act_out(fault, route)
+        return Response(-1)
+
+    def _with_foreign(self, response: Response, fault: Fault, request: Request) -> Response:
+        """A search answer with an issue it should not contain slipped in."""
+        issue = self.app.store.find(fault.issue or "")
+        if isinstance(response.body, bytes):  # a page encoded ahead (views.EncodedIssues)
+            response.body = json.loads(response.body)
+        if issue is not None and isinstance(response.body, dict) and "issues" in response.body:
+            rendered = self.app.renderer(request.api_version).render(
+                issue, FieldSelection.parse(None, "*all")
+            )
+            response.body["issues"] = [rendered, *response.body["issues"]]
+        return response
 
     def _act_out(self, fault: Fault, route: Route) -> bool:
         """Perform a fault; True when it replaced the response."""
@@ -116,17 +223,21 @@ class _Handler(QuietHandler):
         if fault.kind == "reset":
             self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
             self.wfile.flush()
-            # SO_LINGER with a zero timeout makes close() send RST: a reset mid-response.
-            # Close here, before socketserver's graceful shutdown(SHUT_WR) could send a FIN.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.connection.close()
-            self.close_connection = True
+            self._reset()
             return True
         body = b'{"issues":[{"id":"10000","key":"TRUNC'
         self.wfile.write(self._head(200, {"Content-Type": "application/json"}, 4096) + body)
         self.wfile.flush()
         self.close_connection = True
         return True
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP reset."""
+        # SO_LINGER with a zero timeout makes close() send RST: a reset mid-response.
+        # Close here, before socketserver's graceful shutdown(SHUT_WR) could send a FIN.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
 
     def _head(self, status: int, headers: dict[str, str], length: int) -> bytes:
         phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
@@ -138,6 +249,9 @@ class _Handler(QuietHandler):
     def _send(self, response: Response) -> None:
         body = response.encoded()
         headers = dict(response.headers)
+        if self.command == "HEAD":
+            self.wfile.write(self._head(response.status, headers, len(body)))
+            return
         if response.body is not None:
             headers.setdefault("Content-Type", "application/json;charset=UTF-8")
         self.wfile.write(self._head(response.status, headers, len(body)) + body)
@@ -155,19 +269,51 @@ class SandboxServer:
         port: int = 0,
         email: str = DEFAULT_EMAIL,
         token: str = DEFAULT_TOKEN,
-        clock: Callable[[], datetime] = utc_now,
+        clock: SiteClock | Callable[[], datetime] | None = None,
         bulk_delay: float = 0.05,
+        search_lag: float | None = None,
+        result_window: int | None = None,
+        rate_limit: str | RateLimitProfile | None = None,
+        epic_link_field: str | None = None,
     ) -> None:
+        """A site of ``flavor``; ``search_lag`` defaults to a real site's (2 s on Cloud, 0 on
+        Data Center), ``result_window`` models Data Center with OpenSearch (10000), and
+        ``rate_limit`` names a profile of ``ratelimits.PROFILES`` ("cloud")."""
         self.flavor = flavor
         self.email = email
         self.token = token
+        lag = DEFAULT_SEARCH_LAG[flavor] if search_lag is None else search_lag
+        # The site's own time: the wall clock unless told otherwise (SiteClock moves).
+        if clock is None or isinstance(clock, SiteClock):
+            self.clock = clock or SiteClock()
+        else:
+            self.clock = SiteClock(wall=clock)
+        store = SiteStore(
+            data or SiteData(),
+            flavor,
+            default_accounts(email, token),
+            self.clock.now,
+            search_lag=lag,
+            epic_link_field=epic_link_field,
+        )
+        if isinstance(rate_limit, str) and rate_limit not in PROFILES:
+            known = sorted(PROFILES)
+            raise ValueError(f"unknown rate-limit profile {rate_limit!r}; known: {known}")
+        profile = PROFILES[rate_limit] if isinstance(rate_limit, str) else rate_limit
+        limiter = RateLimiter(profile) if profile is not None else None
         # A subclass per server, so two sandboxes in one process keep separate apps.
         handler: type[_Handler] = type("SandboxHandler", (_Handler,), {})
         self._httpd = QuietServer((host, port), handler)
         bound_host, bound_port = self._httpd.server_address[:2]
         self.url = f"http://{bound_host!s}:{bound_port}"
-        store = SiteStore(data or SiteData(), flavor, default_accounts(email, token), clock)
-        self.app = SandboxApp(store, self.url, bulk_delay)
+        self.app = SandboxApp(
+            store,
+            self.url,
+            bulk_delay,
+            self.clock,
+            result_window=result_window,
+            limiter=limiter,
+        )
         handler.app = self.app
         self._thread: threading.Thread | None = None
 

@@ -16,8 +16,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from roadmap_sync.sandbox.catalog import Account, Flavor
+from roadmap_sync.sandbox.catalog import EPIC_LINK_FIELD, Account, Flavor
+from roadmap_sync.sandbox.changelog import ChangelogBook
+from roadmap_sync.sandbox.changes import change_items
+from roadmap_sync.sandbox.clock import parse_moment
+from roadmap_sync.sandbox.epic_link import is_subtask, move_epic_links, recognise_epic_link
 from roadmap_sync.sandbox.errors import not_found_issue
+from roadmap_sync.sandbox.index import SearchIndex, snapshot
+from roadmap_sync.sandbox.store_types import ChangeItem, IssueChange
+
+__all__ = ["ChangeItem", "IssueChange", "SiteData", "SiteStore", "WriteRecord", "parent_stub"]
 
 Issue = dict[str, Any]
 Clock = Callable[[], datetime]
@@ -32,40 +40,6 @@ def jira_timestamp(moment: datetime) -> str:
 def utc_now() -> datetime:
     """The wall clock, timezone-aware."""
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class ChangeItem:
-    """One field change, shaped like an item of Jira's changelog."""
-
-    field: str
-    from_string: str | None
-    to_string: str | None
-
-    def as_json(self, with_field_id: bool) -> dict[str, Any]:
-        """The changelog item as Jira's webhooks carry it (Server payloads lack ``fieldId``)."""
-        item: dict[str, Any] = {
-            "field": self.field,
-            "fieldtype": "jira",
-            "from": None,
-            "fromString": self.from_string,
-            "to": None,
-            "toString": self.to_string,
-        }
-        if with_field_id:
-            item["fieldId"] = self.field
-        return item
-
-
-@dataclass(frozen=True)
-class IssueChange:
-    """What one accepted edit did to one issue."""
-
-    key: str
-    actor: Account
-    items: tuple[ChangeItem, ...]
-    at: datetime
-    event: str = "jira:issue_updated"
 
 
 @dataclass
@@ -96,6 +70,18 @@ class WriteRecord:
 
 
 ChangeListener = Callable[[IssueChange, Issue], None]
+# (event, version, actor, extra payload keys such as mergedTo)
+VersionListener = Callable[[str, dict[str, Any], Account, dict[str, Any]], None]
+
+
+def parent_stub(parent: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``parent`` object Jira shows on a child: id, key and a few of the parent's fields."""
+    pf = parent["fields"]
+    return {
+        "id": parent["id"],
+        "key": parent["key"],
+        "fields": {k: pf.get(k) for k in ("summary", "status", "priority", "issuetype")},
+    }
 
 
 @dataclass
@@ -104,13 +90,15 @@ class SiteData:
 
     projects: list[dict[str, Any]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    # The site's time when the data was taken (an export's "now"); None when not recorded.
+    now: datetime | None = None
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any], source: str = "<data>") -> SiteData:
-        """Accept ``{"projects": [...], "issues": [...]}``; reject anything else clearly."""
+        """Accept ``{"projects": [...], "issues": [...], "now"?}``; reject anything else clearly."""
         if not isinstance(document, Mapping):
             raise ValueError(f"{source}: expected a JSON object with 'projects' and 'issues'")
-        unknown = set(document) - {"projects", "issues"}
+        unknown = set(document) - {"projects", "issues", "now"}
         if unknown:
             raise ValueError(f"{source}: unknown top-level keys {sorted(unknown)}")
         projects = list(document.get("projects", []))
@@ -118,7 +106,13 @@ class SiteData:
         for index, issue in enumerate(issues):
             if not isinstance(issue, dict) or "key" not in issue or "fields" not in issue:
                 raise ValueError(f"{source}: issues[{index}] lacks 'key' or 'fields'")
-        return cls(projects, issues)
+        now = None
+        if document.get("now") is not None:
+            try:
+                now = parse_moment(str(document["now"]))
+            except ValueError:
+                raise ValueError(f"{source}: 'now' is not an ISO 8601 time") from None
+        return cls(projects, issues, now)
 
     @classmethod
     def from_files(cls, paths: Iterable[Path]) -> SiteData:
@@ -128,6 +122,7 @@ class SiteData:
             part = cls.from_json(json.loads(path.read_text(encoding="utf-8")), str(path))
             merged.projects.extend(part.projects)
             merged.issues.extend(part.issues)
+            merged.now = max(filter(None, (merged.now, part.now)), default=None)
         return merged
 
 
@@ -135,7 +130,14 @@ class SiteStore:
     """Thread-safe issue storage with Jira's update semantics (timestamps, changelog)."""
 
     def __init__(
-        self, data: SiteData, flavor: Flavor, accounts: Iterable[Account], clock: Clock = utc_now
+        self,
+        data: SiteData,
+        flavor: Flavor,
+        accounts: Iterable[Account],
+        clock: Clock = utc_now,
+        *,
+        search_lag: float = 0.0,
+        epic_link_field: str | None = None,
     ) -> None:
         self.flavor = flavor
         self.clock = clock
@@ -143,14 +145,28 @@ class SiteStore:
         self.lock = threading.RLock()
         self.projects: dict[str, dict[str, Any]] = {}
         self.issues: dict[str, Issue] = {}
+        self.index = SearchIndex(search_lag)
+        # Bumped by every change: searches re-run only when something changed.
+        self.generation = 0
         self._id_to_key: dict[str, str] = {}
         self._listeners: list[ChangeListener] = []
+        self._version_listeners: list[VersionListener] = []
         self._writes: list[WriteRecord] = []
+        self.changelog = ChangelogBook(flavor)
         self._next_id = 10000
         for project in data.projects:
             self._add_project(project)
         for issue in data.issues:
             self._add_issue(issue)
+        found = recognise_epic_link(self.issues.values())
+        if epic_link_field and found and found != epic_link_field:
+            raise ValueError(
+                f"the data keeps epic links in {found}, not in {epic_link_field} "
+                "(--epic-link-field)"
+            )
+        self.epic_link_field = epic_link_field or found or EPIC_LINK_FIELD
+        if found:
+            move_epic_links(self.issues, found, parent_stub)
         # Keep insertion order equal to id order: search relies on it as the natural order.
         self.issues = dict(sorted(self.issues.items(), key=lambda kv: int(kv[1]["id"])))
 
@@ -175,6 +191,9 @@ class SiteStore:
             raise ValueError(f"duplicate issue key {key}")
         stored: Issue = {"id": str(issue.get("id") or self._allocate_id()), "key": key}
         stored["fields"] = dict(issue["fields"])
+        histories = (issue.get("changelog") or {}).get("histories")
+        if histories:
+            self.changelog.load(stored["id"], histories)
         self._next_id = max(self._next_id, int(stored["id"]) + 1)
         self.issues[key] = stored
         self._id_to_key[stored["id"]] = key
@@ -203,6 +222,10 @@ class SiteStore:
             return self.issues.get(key) if key else None
         return self.issues.get(key_or_id.upper())
 
+    def key_for_id(self, issue_id: str) -> str | None:
+        """The key an issue id had (deleted issues included, for reconciling search)."""
+        return self._id_to_key.get(issue_id)
+
     def project(self, key_or_id: str) -> dict[str, Any] | None:
         """A project by key (any case) or id."""
         found = self.projects.get(key_or_id.upper())
@@ -227,11 +250,35 @@ class SiteStore:
         """Call ``listener`` after every accepted change (webhooks subscribe here)."""
         self._listeners.append(listener)
 
-    def commit(self, key: str, new_values: Mapping[str, Any], actor: Account) -> IssueChange:
-        """Apply field values to an issue, bump ``updated``, and notify listeners.
+    def add_version_listener(self, listener: VersionListener) -> None:
+        """Call ``listener`` after every version change (webhooks subscribe here)."""
+        self._version_listeners.append(listener)
+
+    def _items(self, issue: Issue, name: str, old: Any, new: Any) -> list[ChangeItem]:
+        return change_items(
+            name,
+            old,
+            new,
+            flavor=self.flavor,
+            subtask=is_subtask(issue["fields"]),
+            epic_link_field=self.epic_link_field,
+        )
+
+    def commit(
+        self,
+        key: str,
+        new_values: Mapping[str, Any],
+        actor: Account,
+        *,
+        history: bool = True,
+        bulk: bool = False,
+    ) -> IssueChange:
+        """Apply field values to an issue, bump ``updated``, record the changelog, notify.
 
         Values equal to the current ones are dropped, so an edit that changes nothing leaves
-        ``updated`` and the changelog alone, as Jira does.
+        ``updated`` and the changelog alone, as Jira does. ``history=False`` for the values an
+        issue is created with: Jira's changelog starts after creation. ``bulk`` edits reach
+        search later.
         """
         with self.lock:
             issue = self.get(key)
@@ -242,15 +289,22 @@ class SiteStore:
                 if fields.get(name) == value:
                     continue
                 changed[name] = value
-                items.append(ChangeItem(name, _display(fields.get(name)), _display(value)))
+                items.extend(self._items(issue, name, fields.get(name), value))
             now = self.clock()
             change = IssueChange(issue["key"], actor, tuple(items), now)
             if not changed:
                 return change
-            issue["fields"] = {**fields, **changed, "updated": jira_timestamp(now)}
-            snapshot = issue
+            stamp = jira_timestamp(now)
+            if history:
+                # The history entry holds the very items the webhooks send for this change.
+                self.changelog.record(issue["id"], actor, stamp, items)
+            before = snapshot(issue)
+            issue["fields"] = {**fields, **changed, "updated": stamp}
+            self.index.record(issue["key"], before, snapshot(issue), bulk=bulk)
+            self.generation += 1
+            snap = issue
         for listener in self._listeners:
-            listener(change, snapshot)
+            listener(change, snap)
         return change
 
     def create(self, fields: Mapping[str, Any], actor: Account) -> Issue:
@@ -281,17 +335,58 @@ class SiteStore:
             }
             self.issues[issue["key"]] = issue
             self._id_to_key[issue["id"]] = issue["key"]
-        change = IssueChange(issue["key"], actor, (), self.clock(), "jira:issue_created")
+            self.index.record(issue["key"], None, snapshot(issue), bulk=False)
+            self.generation += 1
+        change = IssueChange(
+            issue["key"], actor, (), self.clock(), "jira:issue_created", "issue_created"
+        )
         for listener in self._listeners:
             listener(change, issue)
         return issue
 
-    def export(self) -> dict[str, Any]:
-        """The site's projects and issues as a ``--data`` document (to resume it later)."""
+    def delete(self, key: str, actor: Account) -> Issue:
+        """Delete an issue; fires ``jira:issue_deleted`` (its sub-tasks go with it, as in Jira)."""
         with self.lock:
+            issue = self.get(key)
+            doomed = [issue] + [
+                other
+                for other in self.issues.values()
+                if (other["fields"].get("parent") or {}).get("key") == issue["key"]
+                and is_subtask(other["fields"])
+            ]
+            for gone in doomed:
+                del self.issues[gone["key"]]
+                self.index.record(gone["key"], snapshot(gone), None, bulk=False)
+            self.generation += 1
+        for gone in reversed(doomed):
+            change = IssueChange(
+                gone["key"], actor, (), self.clock(), "jira:issue_deleted", "issue_deleted"
+            )
+            for listener in self._listeners:
+                listener(change, gone)
+        return issue
+
+    def change_version(
+        self, event: str, version: dict[str, Any], actor: Account, **extra: Any
+    ) -> None:
+        """Tell listeners about a version event (created, updated, released, ...)."""
+        self.generation += 1
+        for listener in self._version_listeners:
+            listener(event, dict(version), actor, extra)
+
+    def export(self) -> dict[str, Any]:
+        """Projects, issues (with their changelogs) and the time, as a ``--data`` document."""
+        with self.lock:
+            issues = []
+            for issue in self.issues.values():
+                histories = self.changelog.histories(issue["id"])
+                issues.append(
+                    {**issue, "changelog": {"histories": histories}} if histories else issue
+                )
             return {
                 "projects": list(self.projects.values()),
-                "issues": list(self.issues.values()),
+                "issues": issues,
+                "now": self.clock().isoformat(),
             }
 
     # -- write log ---------------------------------------------------------------------------
@@ -327,15 +422,3 @@ class SiteStore:
         """Forget the write log (tests call this between phases)."""
         with self.lock:
             self._writes.clear()
-
-
-def _display(value: Any) -> str | None:
-    """Render a field value the way Jira's changelog ``fromString``/``toString`` shows it."""
-    if value is None:
-        return None
-    if isinstance(value, list):
-        # Labels arrive as space-separated strings; versions and components by name.
-        return " ".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
-    if isinstance(value, dict):
-        return str(value.get("key") or value.get("name") or value.get("value") or "")
-    return str(value)

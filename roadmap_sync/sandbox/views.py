@@ -74,18 +74,23 @@ def _is_subtask(fields: Mapping[str, Any]) -> bool:
 
 def _parent_level(fields: Mapping[str, Any]) -> int | None:
     parent = fields.get("parent") or {}
-    level = ((parent.get("fields") or {}).get("issuetype") or {}).get("hierarchyLevel")
+    issuetype = (parent.get("fields") or {}).get("issuetype") or {}
+    level = issuetype.get("hierarchyLevel")
+    if level is None and str(issuetype.get("name", "")).lower() == "epic":
+        return 1  # Data Center issue types carry no hierarchyLevel
     return level if isinstance(level, int) else None
 
 
-def flavor_fields(fields: Mapping[str, Any], flavor: Flavor) -> Mapping[str, Any]:
+def flavor_fields(
+    fields: Mapping[str, Any], flavor: Flavor, epic_link_field: str = EPIC_LINK_FIELD
+) -> Mapping[str, Any]:
     """The issue's fields as the flavor shows them (Epic Link on Data Center)."""
     if flavor == "cloud":
         return fields
     shown = dict(fields)
-    shown.setdefault(EPIC_LINK_FIELD, None)
+    shown.setdefault(epic_link_field, None)
     if not _is_subtask(fields) and _parent_level(fields) == 1:
-        shown[EPIC_LINK_FIELD] = fields["parent"]["key"]
+        shown[epic_link_field] = fields["parent"]["key"]
         del shown["parent"]
     return shown
 
@@ -93,10 +98,17 @@ def flavor_fields(fields: Mapping[str, Any], flavor: Flavor) -> Mapping[str, Any
 class IssueRenderer:
     """Turns stored issues into response objects for one flavor, REST version and base URL."""
 
-    def __init__(self, flavor: Flavor, api_version: str, base_url: str) -> None:
+    def __init__(
+        self,
+        flavor: Flavor,
+        api_version: str,
+        base_url: str,
+        epic_link_field: str = EPIC_LINK_FIELD,
+    ) -> None:
         self.flavor = flavor
         self.api_version = api_version
         self.base_url = base_url
+        self.epic_link_field = epic_link_field
 
     def render(self, issue: Mapping[str, Any], selection: FieldSelection) -> dict[str, Any]:
         """One issue with the selected fields."""
@@ -109,7 +121,7 @@ class IssueRenderer:
         if selection.ids_only and "key" not in selection.names and self.flavor == "cloud":
             # Cloud's search/jql returns only ids unless fields are asked for.
             return {"id": issue["id"]}
-        source = flavor_fields(issue["fields"], self.flavor)
+        source = flavor_fields(issue["fields"], self.flavor, self.epic_link_field)
         if selection.everything or selection.navigable:
             fields = {name: value for name, value in source.items() if selection.wants(name)}
         else:
@@ -129,6 +141,7 @@ class IssueRenderer:
 
 # Renderings kept encoded (field lists x REST versions): a client pages with one or two.
 MAX_VARIANTS = 4
+Variant = tuple[str, str, str, FieldSelection]  # flavor, REST version, Epic Link field, fields
 
 
 class EncodedIssues:
@@ -141,13 +154,13 @@ class EncodedIssues:
     """
 
     def __init__(self) -> None:
-        self._variants: OrderedDict[tuple[str, str, FieldSelection], dict[str, Any]] = OrderedDict()
+        self._variants: OrderedDict[Variant, dict[str, Any]] = OrderedDict()
 
     def encode(
         self, renderer: IssueRenderer, issue: Mapping[str, Any], selection: FieldSelection
     ) -> bytes:
         """The issue rendered for ``selection``, as JSON bytes."""
-        variant = (renderer.flavor, renderer.api_version, selection)
+        variant = (renderer.flavor, renderer.api_version, renderer.epic_link_field, selection)
         cache = self._variants.get(variant)
         if cache is None:
             cache = self._variants[variant] = {}

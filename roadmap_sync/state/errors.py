@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["NotFoundError", "StoreError"]
+__all__ = ["NotFoundError", "StoreConfigError", "StoreError"]
 
 
 class StoreError(Exception):
@@ -11,3 +11,8 @@ class StoreError(Exception):
 
 class NotFoundError(StoreError, LookupError):
     """A run or report with that id does not exist."""
+
+
+class StoreConfigError(StoreError):
+    """The configured store cannot work at all: a bad URL, a data directory that cannot be
+    created or written. A configuration error (exit 2), found before anything is sent."""

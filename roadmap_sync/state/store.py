@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import os
 import sqlite3
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +24,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, Engine, Row
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -36,14 +39,17 @@ from roadmap_sync.core.records import (
     Snapshot,
 )
 from roadmap_sync.core.retention import RetentionPolicy, snapshots_to_keep
+from roadmap_sync.state import outlook_tables as _outlook_tables  # noqa: F401 - registers them
 from roadmap_sync.state import tables as t
-from roadmap_sync.state.errors import NotFoundError, StoreError
+from roadmap_sync.state.errors import NotFoundError, StoreConfigError, StoreError
+from roadmap_sync.state.leases import open_leases
 
 __all__ = [
     "MIGRATIONS",
     "NotFoundError",
     "PruneResult",
     "StateStore",
+    "StoreConfigError",
     "StoreError",
     "migration_config",
 ]
@@ -90,16 +96,31 @@ class StateStore:
             _ensure_sqlite_dir(parsed)
             self._engine = _create_engine(parsed)
         except (OSError, ImportError, SQLAlchemyError) as exc:  # unwritable dir, missing driver
-            raise StoreError(f"cannot open state store {self._label}: {exc}") from None
+            raise StoreConfigError(f"cannot open state store {self._label}: {exc}") from None
         try:
             _migrate(self._engine)
         except (SQLAlchemyError, CommandError) as exc:
             self._engine.dispose()
             raise StoreError(f"cannot open state store {self._label}: {_reason(exc)}") from exc
+        self._leases = open_leases(parsed)
+        # A process that opens the store is the "next run or worker" of a run killed mid-apply.
+        self.mark_interrupted()
 
     @classmethod
     def open(cls, url: str) -> StateStore:
         """Open (and migrate) the store at ``url``."""
+        return cls(url)
+
+    @classmethod
+    def open_existing(cls, url: str) -> StateStore | None:
+        """The store at ``url`` if an SQLite file is already there (read-only commands must not
+        create one); a server database is always opened."""
+        parsed = _parse_url(url)
+        database = parsed.database or ""
+        if parsed.get_backend_name() == "sqlite" and (
+            database in ("", ":memory:") or not Path(database).expanduser().exists()
+        ):
+            return None
         return cls(url)
 
     def __repr__(self) -> str:
@@ -117,7 +138,8 @@ class StateStore:
         self.close()
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and give up the leases of runs still held)."""
+        self._leases.close()
         self._engine.dispose()
 
     def ping(self) -> bool:
@@ -152,7 +174,13 @@ class StateStore:
             "reverts_run": reverts_run,
         }
         with self._write("start run") as conn:
-            return _new_id(conn.execute(t.runs.insert().values(values)))
+            run_id = _new_id(conn.execute(t.runs.insert().values(values)))
+            # Before the row is visible to others, so nobody sees it running without a lease.
+            try:
+                self._leases.hold(run_id)
+            except (OSError, SQLAlchemyError) as exc:
+                raise StoreError(f"cannot take the lease of run {run_id}: {exc}") from None
+        return run_id
 
     def finish_run(
         self,
@@ -178,6 +206,63 @@ class StateStore:
         with self._write(f"finish run {run_id}") as conn:
             if conn.execute(update).rowcount == 0:
                 raise NotFoundError(f"no run {run_id}")
+        self._leases.release(run_id)
+
+    def mark_interrupted(self, roadmap: str | None = None) -> list[int]:
+        """Mark ``interrupted`` every running run whose process is gone (its lease is free).
+
+        Such a run was killed mid-way (SIGKILL, a lost node): its audit holds what it intended
+        and what it confirmed; ``revert`` re-reads the issues to undo whatever landed.
+        """
+        query = sa.select(t.runs.c.id).where(t.runs.c.outcome == "running")
+        if roadmap is not None:
+            query = query.where(t.runs.c.roadmap == roadmap)
+        with self._read("list running runs") as conn:
+            running = list(conn.execute(query).scalars())
+        dead = [run_id for run_id in running if not self._lease_alive(run_id)]
+        for run_id in dead:
+            self._close_interrupted(run_id)
+        return dead
+
+    def live_runs(self, roadmap: str) -> list[int]:
+        """Running runs of a roadmap whose process is still at work (their lease is held)."""
+        query = sa.select(t.runs.c.id).where(
+            t.runs.c.outcome == "running", t.runs.c.roadmap == roadmap
+        )
+        with self._read("list running runs") as conn:
+            running = list(conn.execute(query).scalars())
+        return [run_id for run_id in running if self._lease_alive(run_id)]
+
+    def _lease_alive(self, run_id: int) -> bool:
+        try:
+            return self._leases.alive(run_id)
+        except (OSError, SQLAlchemyError) as exc:
+            raise StoreError(f"cannot check the lease of run {run_id}: {exc}") from None
+
+    def _close_interrupted(self, run_id: int) -> None:
+        audit = t.audit.c
+        tallies = sa.select(
+            sa.func.count().filter(audit.ok.is_(True)),
+            sa.func.count().filter(audit.ok.is_(False), audit.pending.is_(False)),
+            sa.func.count().filter(audit.pending.is_(True)),
+            sa.func.max(audit.at),
+        ).where(audit.run_id == run_id)
+        with self._write(f"mark run {run_id} interrupted") as conn:
+            applied, failed, pending, last = conn.execute(tallies).one()
+            started = conn.execute(
+                sa.select(t.runs.c.started_at).where(t.runs.c.id == run_id)
+            ).scalar_one()
+            counts = {
+                "changes_applied": int(applied),
+                "changes_failed": int(failed),
+                "changes_pending": int(pending),
+            }
+            # Only if still running: the run may have finished since it was listed.
+            conn.execute(
+                t.runs.update()
+                .where(t.runs.c.id == run_id, t.runs.c.outcome == "running")
+                .values(outcome="interrupted", counts=counts, finished_at=last or started)
+            )
 
     def run(self, run_id: int) -> RunRecord:
         """The run with this id (NotFoundError if there is none)."""
@@ -198,6 +283,21 @@ class StateStore:
             query = query.where(t.runs.c.roadmap == roadmap)
         with self._read("list runs") as conn:
             return [t.run_from_row(row) for row in conn.execute(query)]
+
+    def has_synced(self, roadmap: str, *, excluding: int | None = None) -> bool:
+        """Whether a full sync of the roadmap (``run``/``apply``) ever finished ok or partly
+        applied; `excluding` leaves out a run in progress. False means a first sync."""
+        query = (
+            sa.select(t.runs.c.id)
+            .where(t.runs.c.roadmap == roadmap)
+            .where(t.runs.c.kind.in_(("run", "apply")))
+            .where(t.runs.c.outcome.in_(("ok", "partial")))
+            .limit(1)
+        )
+        if excluding is not None:
+            query = query.where(t.runs.c.id != excluding)
+        with self._read("look up earlier syncs") as conn:
+            return conn.execute(query).first() is not None
 
     def alignment_history(
         self, roadmap: str, since: dt.datetime | None = None
@@ -267,8 +367,12 @@ class StateStore:
         *,
         before: dt.datetime | None = None,
         exclude_run: int | None = None,
+        labels: bool = True,
     ) -> Snapshot | None:
-        """The newest finished plan/apply/run snapshot of a roadmap, started before ``before``."""
+        """The newest finished plan/apply/run snapshot of a roadmap, started before ``before``.
+
+        ``labels=False`` leaves each item's warnings and owned labels empty (reports).
+        """
         query = (
             sa.select(t.runs, t.snapshots.c.seq)
             .join(t.snapshots, t.snapshots.c.run_id == t.runs.c.id)
@@ -286,7 +390,7 @@ class StateStore:
             query = query.where(t.runs.c.id != exclude_run)
         with self._read(f"read latest snapshot of {roadmap}") as conn:
             row = conn.execute(query).one_or_none()
-            return None if row is None else _load_snapshot(conn, row)
+            return None if row is None else _load_snapshot(conn, row, labels=labels)
 
     def latest_state_run(self, roadmap: str) -> RunRecord | None:
         """The run whose snapshot is the roadmap's current state (the last one recorded)."""
@@ -339,21 +443,73 @@ class StateStore:
 
     # -- audit ------------------------------------------------------------------------------------
 
-    def record_audit(self, rows: Sequence[AuditRow], *, at: dt.datetime | None = None) -> None:
-        """Record attempted label changes, stamped ``at`` (default: now, UTC)."""
-        if not rows:
+    def record_audit(
+        self,
+        rows: Sequence[AuditRow],
+        *,
+        at: dt.datetime | None = None,
+        batch: int | None = None,
+    ) -> None:
+        """Record attempted label changes, stamped ``at`` (default: now, UTC).
+
+        With ``batch``, they confirm that batch's pending rows (``record_intent``), which are
+        replaced in the same transaction. Labels added are remembered as the bot's own.
+        """
+        if not rows and batch is None:
             return
         stamp = _aware(at) if at is not None else dt.datetime.now(dt.UTC)
-        values = [t.audit_values(row, stamp) for row in rows]
+        values = [t.audit_values(row, stamp, batch) for row in rows]
         with self._write("record audit") as conn:
+            if batch is not None and rows:
+                run_ids = {row.run_id for row in rows}
+                conn.execute(
+                    t.audit.delete().where(
+                        t.audit.c.run_id.in_(run_ids),
+                        t.audit.c.batch == batch,
+                        t.audit.c.pending.is_(True),
+                    )
+                )
             for chunk in _chunked(values, _CHUNK):
                 conn.execute(t.audit.insert(), chunk)
+            _remember_written(conn, rows)
+
+    def record_intent(self, rows: Sequence[AuditRow], batch: int) -> None:
+        """Write-ahead: record a batch's changes as pending before they are sent."""
+        if not rows:
+            return
+        stamp = dt.datetime.now(dt.UTC)
+        values = [t.audit_values(replace(row, pending=True), stamp, batch) for row in rows]
+        with self._write("record intended changes") as conn:
+            for chunk in _chunked(values, _CHUNK):
+                conn.execute(t.audit.insert(), chunk)
+            # Before the write: a label that lands while the process dies is still the bot's.
+            _remember_written(conn, rows)
+
+    def written_labels(self, roadmap: str) -> frozenset[str]:
+        """Every label the bot has written for this roadmap (owned with those it writes now)."""
+        query = sa.select(t.written_labels.c.label).where(t.written_labels.c.roadmap == roadmap)
+        with self._read(f"read labels written for {roadmap}") as conn:
+            return frozenset(conn.execute(query).scalars())
 
     def audit(self, run_id: int) -> list[AuditRow]:
         """A run's audit rows in the order they were recorded."""
         query = sa.select(t.audit).where(t.audit.c.run_id == run_id).order_by(t.audit.c.id)
         with self._read(f"read audit of run {run_id}") as conn:
             return [t.audit_from_row(row) for row in conn.execute(query)]
+
+    def audit_since(self, roadmap: str, since: dt.datetime) -> list[tuple[AuditRow, dt.datetime]]:
+        """A roadmap's audit rows recorded at or after ``since``, oldest first, with their time.
+
+        The Jira adapter reads these back as they are now, since Cloud's search lags writes.
+        """
+        query = (
+            sa.select(t.audit)
+            .join(t.runs, t.runs.c.id == t.audit.c.run_id)
+            .where(t.runs.c.roadmap == roadmap, t.audit.c.at >= _aware(since))
+            .order_by(t.audit.c.id)
+        )
+        with self._read(f"read recent audit of {roadmap}") as conn:
+            return [(t.audit_from_row(row), _aware(row.at)) for row in conn.execute(query)]
 
     # -- reports ----------------------------------------------------------------------------------
 
@@ -458,7 +614,7 @@ def _parse_url(url: str) -> URL:
         parsed = sa.make_url(url)
     except ArgumentError:
         # The message would echo the URL, password included.
-        raise StoreError("state store URL is not a valid SQLAlchemy URL") from None
+        raise StoreConfigError("state store URL is not a valid SQLAlchemy URL") from None
     # SQLAlchemy 2.0 maps a bare postgresql:// to psycopg2, which we do not ship.
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -470,8 +626,14 @@ def _ensure_sqlite_dir(url: URL) -> None:
     # In-memory databases and file: URIs name no plain path whose directory we could create.
     if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
         return
-    if not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if database.startswith("file:"):
+        return
+    path = Path(database).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # SQLite would say only "unable to open database file", and only once asked to.
+    target = path if path.exists() else path.parent
+    if not os.access(target, os.W_OK):
+        raise PermissionError(f"{target} is not writable by this user")
 
 
 def _create_engine(url: URL) -> Engine:
@@ -611,11 +773,37 @@ def _record_versions(
             conn.execute(close, batch)
 
 
-def _load_snapshot(conn: Connection, run_row: Row[Any]) -> Snapshot:
+def _remember_written(conn: Connection, rows: Sequence[AuditRow]) -> None:
+    """Add the labels these rows add to ``written_labels`` of their runs' roadmaps."""
+    labels_by_run: dict[int, set[str]] = {}
+    for row in rows:
+        if row.added:
+            labels_by_run.setdefault(row.run_id, set()).update(row.added)
+    if not labels_by_run:
+        return
+    query = sa.select(t.runs.c.id, t.runs.c.roadmap).where(t.runs.c.id.in_(labels_by_run))
+    roadmaps = {run_id: roadmap for run_id, roadmap in conn.execute(query)}
+    values = sorted(
+        {(roadmaps[run], label) for run, labels in labels_by_run.items() for label in labels}
+    )
+    insert = (
+        postgresql_insert(t.written_labels)
+        if conn.dialect.name == "postgresql"
+        else sqlite_insert(t.written_labels)
+    )
+    conn.execute(
+        insert.on_conflict_do_nothing(),
+        [{"roadmap": roadmap, "label": label} for roadmap, label in values],
+    )
+
+
+def _load_snapshot(conn: Connection, run_row: Row[Any], *, labels: bool = True) -> Snapshot:
     run_id: int = run_row.id
     seq: int = run_row.seq
     c = t.item_versions.c
-    item_query = sa.select(*t.ITEM_COLUMNS).where(
+    columns = t.ITEM_COLUMNS if labels else t.REPORT_ITEM_COLUMNS
+    from_row = t.ItemReader() if labels else t.report_item_from_row
+    item_query = sa.select(*columns).where(
         c.roadmap == run_row.roadmap,
         c.valid_from <= seq,
         sa.or_(c.valid_to.is_(None), c.valid_to > seq),
@@ -629,7 +817,7 @@ def _load_snapshot(conn: Connection, run_row: Row[Any]) -> Snapshot:
         run_id=run_id,
         roadmap=run_row.roadmap,
         taken_at=run_row.started_at,
-        items=_in_key_order(map(t.ItemReader(), conn.execute(item_query))),
+        items=_in_key_order(map(from_row, conn.execute(item_query))),
         findings=tuple(map(t.finding_from_row, conn.execute(finding_query))),
     )
 

@@ -144,6 +144,8 @@ item_versions = sa.Table(
     sa.Column("labels", NullableJson, nullable=True),
     sa.Column("fix_versions", NullableJson, nullable=True),
     sa.Column("components", NullableJson, nullable=True),
+    sa.Column("created", sa.String(10), nullable=True),
+    sa.Column("resolved", sa.String(10), nullable=True),
     # The current rows of a roadmap (valid_to NULL), and pruning by range.
     sa.Index("ix_item_versions_roadmap_valid_to", "roadmap", "valid_to"),
 )
@@ -184,6 +186,19 @@ audit = sa.Table(
     sa.Column("ok", sa.Boolean, nullable=False),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("at", UtcDateTime(), nullable=False),
+    # Write-ahead: a batch's intended changes are recorded pending before they are sent, and
+    # replaced by their outcomes afterwards; a pending row left behind may or may not have landed.
+    sa.Column("pending", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("batch", sa.Integer, nullable=True),
+    sa.Index("ix_audit_run_id_batch", "run_id", "batch"),
+)
+
+# Every label the bot has written, per roadmap: with the labels it writes now, what it owns.
+written_labels = sa.Table(
+    "written_labels",
+    metadata,
+    sa.Column("roadmap", NAME, primary_key=True),
+    sa.Column("label", sa.String(255), primary_key=True),
 )
 
 reports = sa.Table(
@@ -283,6 +298,8 @@ ITEM_FIELDS: Final = (
     "labels",
     "fix_versions",
     "components",
+    "created",
+    "resolved",
 )
 _LIST_FIELDS: Final = frozenset(
     {"warnings", "owned_labels", "labels", "fix_versions", "components"}
@@ -304,7 +321,8 @@ def item_digest(item: ItemSnapshot) -> int:
         item.key, item.summary, item.issue_type, item.hierarchy_level, item.status, item.done,
         item.parent, item.planned_release, item.scheduled_release, str(item.verdict),
         item.warnings, item.owned_labels, item.story_points, item.project,
-        item.status_category, item.labels, item.fix_versions, item.components,
+        item.status_category, item.labels, item.fix_versions, item.components, item.created,
+        item.resolved,
     )  # fmt: skip
     digest = hashlib.blake2b(repr(values).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
@@ -336,6 +354,8 @@ def item_values(roadmap: str, seq: int, item: ItemSnapshot, digest: int) -> dict
         "labels": list(labels) if labels is not None else None,
         "fix_versions": list(item.fix_versions) if labels is not None else None,
         "components": list(item.components) if labels is not None else None,
+        "created": item.created if labels is not None else None,
+        "resolved": item.resolved if labels is not None else None,
     }
 
 
@@ -358,8 +378,8 @@ class ItemReader:
     def __call__(self, row: Sequence[Any]) -> ItemSnapshot:
         """An ItemSnapshot from a row selected as ITEM_COLUMNS."""
         (key, summary, issue_type, level, status, done, parent, planned, scheduled, verdict,
-         warnings, owned, points, project, category, labels, fix_versions,
-         components) = row  # fmt: skip
+         warnings, owned, points, project, category, labels, fix_versions, components,
+         created, resolved) = row  # fmt: skip
         lists = self._list
         return ItemSnapshot(
             key,
@@ -380,7 +400,27 @@ class ItemReader:
             lists(labels),
             lists(fix_versions) or (),
             lists(components) or (),
+            created or "",
+            resolved or "",
         )
+
+
+# Reports need neither warnings nor owned labels; skipping their JSON decoding halves the time
+# to read a 100,000-item snapshot (bench/report_speed.py).
+REPORT_ITEM_COLUMNS: Final = tuple(
+    item_versions.c[name]
+    for name in ITEM_FIELDS[: ITEM_FIELDS.index("story_points") + 1]
+    if name not in ("warnings", "owned_labels")
+)
+
+
+def report_item_from_row(row: Sequence[Any]) -> ItemSnapshot:
+    """An ItemSnapshot without warnings and labels, from a row selected as REPORT_ITEM_COLUMNS."""
+    key, summary, issue_type, level, status, done, parent, planned, scheduled, verdict, points = row
+    return ItemSnapshot(
+        key, summary, issue_type, level, status, bool(done), parent, planned, scheduled,
+        _VERDICTS[verdict], (), (), points,
+    )  # fmt: skip
 
 
 def finding_values(run_id: int, position: int, finding: Finding) -> dict[str, object]:
@@ -409,9 +449,11 @@ def finding_from_row(row: Sequence[Any]) -> Finding:
     return Finding(FindingKind(kind), release, subject, message)
 
 
-def audit_values(row: AuditRow, at: dt.datetime) -> dict[str, object]:
-    """The ``audit`` row of one attempted label change."""
+def audit_values(row: AuditRow, at: dt.datetime, batch: int | None = None) -> dict[str, object]:
+    """The ``audit`` row of one attempted (or, when pending, intended) label change."""
     return {
+        "pending": row.pending,
+        "batch": batch,
         "run_id": row.run_id,
         "issue_key": row.key,
         "added": list(row.added),
@@ -435,4 +477,5 @@ def audit_from_row(row: Row[Any]) -> AuditRow:
         after=tuple(row.labels_after),
         ok=bool(row.ok),
         error=row.error,
+        pending=bool(row.pending),
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from roadmap_sync.core.roadmap import KeySyntax
+from roadmap_sync.core.roadmap.types import QuerySyntax
 from roadmap_sync.runtime.retry import RetryPolicy
 from roadmap_sync.trackers.base import Tracker
 
@@ -36,3 +37,4 @@ class Adapter:
     title: str
     key_syntax: KeySyntax
     connect: Callable[[ConnectOptions], Tracker]
+    query_syntax: QuerySyntax | None = None

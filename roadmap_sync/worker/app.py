@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -19,17 +19,18 @@ from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.engine.incremental import SteadySync
 from roadmap_sync.engine.recorder import RunRecorder
 from roadmap_sync.engine.runner import utc_now
-from roadmap_sync.engine.schedule import cron_trigger
 from roadmap_sync.engine.targeted import targeted_plan
 from roadmap_sync.runtime.http import wait_for_signal
 from roadmap_sync.runtime.redact import Redactor
+from roadmap_sync.runtime.schedule import cron_trigger
 from roadmap_sync.runtime.settings import Settings
 from roadmap_sync.state.store import StateStore
 from roadmap_sync.trackers.base import Tracker
-from roadmap_sync.worker.http import HttpResponse, make_server
+from roadmap_sync.worker.http import HttpLimits, HttpResponse, make_server
 from roadmap_sync.worker.leader import Leadership
 from roadmap_sync.worker.metrics import WorkerMetrics
-from roadmap_sync.worker.webhooks import Debouncer, parse_event, verify
+from roadmap_sync.worker.version_watch import VersionWatch
+from roadmap_sync.worker.webhooks import Debouncer, IssueEvent, VersionEvent, parse_event, verify
 
 log = structlog.get_logger(__name__)
 SUCCESS = frozenset({"ok", "planned"})
@@ -46,6 +47,17 @@ class TrackerFactory(Protocol):
     ) -> Tracker:
         """A connected tracker (raises when it cannot connect)."""
         ...
+
+
+def http_limits(settings: Settings) -> HttpLimits:
+    """What the HTTP server accepts from clients, from the settings."""
+    token = settings.http_token
+    return HttpLimits(
+        max_connections=settings.http_max_connections,
+        read_timeout=settings.http_read_timeout,
+        idle_timeout=settings.http_idle_timeout,
+        token=token.get_secret_value() if token is not None else None,
+    )
 
 
 class Worker:
@@ -90,7 +102,10 @@ class Worker:
             retention=settings.retention_policy(),
         )
         self.debouncer = Debouncer(self.settings.webhook_debounce, self.resync_keys)
-        self.http = make_server(self.settings.http_host, self.settings.http_port, self)
+        self.version_watch = VersionWatch()
+        self.http = make_server(
+            self.settings.http_host, self.settings.http_port, self, http_limits(self.settings)
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -160,13 +175,32 @@ class Worker:
         with self._tracker_lock:
             self._tracker = None
 
+    def _leads(self, roadmap: Roadmap) -> bool:
+        """Whether this replica leads the roadmap (acquiring it if free), kept in the metrics."""
+        leads = self.leadership.lead(f"roadmap:{roadmap.product}")
+        self.metrics.leader.labels(roadmap.product).set(1 if leads else 0)
+        return leads
+
     def sync_job(self, roadmap: Roadmap) -> None:
         """A scheduled sync (incremental or full); failures are logged and retried later."""
-        if self.stopping.is_set() or not self.leadership.lead(f"roadmap:{roadmap.product}"):
+        name = f"roadmap:{roadmap.product}"
+        if self.stopping.is_set() or not self._leads(roadmap):
             log.debug("sync_skipped_not_leader", roadmap=roadmap.product)
             return
+
+        def lost_leadership() -> str | None:
+            if self.leadership.holds(name):
+                return None
+            return "this replica lost the leadership of the roadmap (database connection lost)"
+
         started = time.perf_counter()
         try:
+            # A run whose process still works (a former leader finishing its last writes, a
+            # 'run --once' beside the worker) goes first: two runs never write at once.
+            live = self.store.live_runs(roadmap.product)
+            if live:
+                log.info("sync_deferred_run_in_progress", roadmap=roadmap.product, runs=live)
+                return
             with self._roadmap_locks[roadmap.product]:
                 result = self.steady.sync(
                     roadmap,
@@ -174,6 +208,8 @@ class Worker:
                     kind="run",
                     should_stop=self.stopping.is_set,
                     clock=self.clock,
+                    write_limits=self.settings.write_limits(),
+                    halt=lost_leadership,
                 )
         except Exception as error:  # a failing job must never kill the worker
             self._forget_tracker()
@@ -181,6 +217,16 @@ class Worker:
             log.error("sync_failed", roadmap=roadmap.product, error=self.redactor.text(repr(error)))
             return
         self._observe(result.run, time.perf_counter() - started)
+        self._remember_versions(roadmap)
+
+    def _remember_versions(self, roadmap: Roadmap) -> None:
+        """Note the projects' versions, so that a later version event can tell a rename."""
+        try:
+            tracker = self.tracker()
+            for project in roadmap.tracker.projects:
+                self.version_watch.remember(project, tracker.version_ids(project))
+        except Exception as error:  # only renames' wording depends on it
+            log.warning("versions_unread", roadmap=roadmap.product, error=repr(error))
 
     def _observe(self, run: RunRecord, seconds: float) -> None:
         self.metrics.runs.labels(run.roadmap, run.kind, run.outcome).inc()
@@ -196,8 +242,12 @@ class Worker:
         if run.outcome in SUCCESS and run.kind == "run":
             self.metrics.last_success.labels(run.roadmap).set(time.time())
 
-    def resync_keys(self, keys: frozenset[str]) -> None:
-        """Targeted re-sync after webhooks (debounced)."""
+    def resync_keys(self, pending: frozenset[Any]) -> None:
+        """Targeted re-sync after webhooks (debounced): issues, and versions' items."""
+        keys = frozenset(k for k in pending if isinstance(k, str))
+        versions = [e for e in pending if isinstance(e, VersionEvent)]
+        if versions:
+            keys |= self._on_versions(versions)
         for roadmap in self.roadmaps:
             mine = {k for k in keys if k.rsplit("-", 1)[0] in roadmap.tracker.projects}
             if not mine or self.stopping.is_set():
@@ -211,11 +261,38 @@ class Worker:
                 self._forget_tracker()
                 log.error("resync_failed", keys=sorted(mine), error=self.redactor.text(repr(error)))
 
+    def _on_versions(self, events: list[VersionEvent]) -> frozenset[str]:
+        """Warn about roadmap fix_versions gone stale; the keys of the versions' items."""
+        keys: set[str] = set()
+        for roadmap in self.roadmaps:
+            if self.stopping.is_set() or not self.leadership.lead(f"roadmap:{roadmap.product}"):
+                continue
+            try:
+                outcome = self.version_watch.handle(roadmap, self.tracker(), events)
+            except Exception as error:  # the next full sync converges anyway
+                self._forget_tracker()
+                log.error("version_event_failed", error=self.redactor.text(repr(error)))
+                continue
+            if outcome is None:
+                continue
+            self.metrics.missing_fix_versions.labels(roadmap.product).set(len(outcome.findings))
+            keys |= outcome.retrace
+            if outcome.full_sync:
+                # Findings belong in a recorded run (and so in the report); a deleted version's
+                # items can no longer be found by a query: a full sync now sees both.
+                try:
+                    job = f"sync:{roadmap.product}"
+                    self.scheduler.modify_job(job, next_run_time=self.clock())
+                except Exception as error:  # the scheduled sync comes anyway
+                    log.warning("full_sync_not_advanced", error=repr(error))
+        return frozenset(keys)
+
     def _targeted(self, roadmap: Roadmap, keys: set[str]) -> None:
         started = time.perf_counter()
         tracker = self.tracker()
         today = self.clock().astimezone(ZoneInfo(self.settings.timezone)).date()
-        plan, traced = targeted_plan(tracker, roadmap, keys, today)
+        written = self.store.written_labels(roadmap.product)
+        plan, traced = targeted_plan(tracker, roadmap, keys, today, written)
         if not plan.changes:
             return
         # The share limit is meaningless on a subset; the absolute limit still applies.
@@ -264,9 +341,15 @@ class Worker:
                     problems.append(f"{roadmap.product}: no successful sync yet")
             elif now - last > window:
                 problems.append(f"{roadmap.product}: last successful sync {last.isoformat()}")
+        roles = "; ".join(
+            ("leader of " if self.leadership.holds(f"roadmap:{r.product}") else "follower for ")
+            + r.product
+            for r in self.roadmaps
+        )
         if problems:
-            return HttpResponse(503, ("not ready: " + "; ".join(problems) + "\n").encode())
-        return HttpResponse(200, b"ready\n")
+            body = f"not ready: {'; '.join(problems)} ({roles})\n"
+            return HttpResponse(503, body.encode())
+        return HttpResponse(200, f"ready: {roles}\n".encode())
 
     def _sync_period(self, now: dt.datetime) -> dt.timedelta:
         """Time between two scheduled full syncs (from the cron expression when there is one)."""
@@ -304,20 +387,46 @@ class Worker:
             log.warning("webhook_rejected", signed=signature is not None, token=token is not None)
             return HttpResponse(401, b"bad signature\n")
         event = parse_event(body)
+        if isinstance(event, VersionEvent):
+            return self._queue_version(event)
         covering = [r for r in self.roadmaps if event and event.project in r.tracker.projects]
         if event is None or not covering:
             self.metrics.webhooks.labels("ignored").inc()
             return HttpResponse(202, b"ignored\n")
-        if all(event.only_touches(r.owns_label) for r in covering):
+        if all(event.is_echo(r.owns_label, self._bot_account()) for r in covering):
             self.metrics.webhooks.labels("own_change").inc()
-            return HttpResponse(202, b"ignored: only bot labels changed\n")
+            return HttpResponse(202, b"ignored: only bot labels changed, by the bot\n")
         if not any(self.leadership.lead(f"roadmap:{r.product}") for r in covering):
             # Another replica leads these roadmaps; Jira retries a 503, maybe on the leader.
             self.metrics.webhooks.labels("not_leader").inc()
             return HttpResponse(503, b"not the leader for this roadmap; retry\n")
+        if event.deleted:
+            return self._forget(event)
         self.metrics.webhooks.labels("accepted").inc()
         log.info("webhook_accepted", issue=event.key, webhook_event=event.event)
         self.debouncer.add(event.key)
+        return HttpResponse(202, b"queued\n")
+
+    def _bot_account(self) -> str:
+        """Who the bot is on the site, once connected (the first sync connects at start);
+        empty before, when every owned-labels-only update counts as the bot's echo."""
+        with self._tracker_lock:
+            return self._tracker.site.account if self._tracker is not None else ""
+
+    def _forget(self, event: IssueEvent) -> HttpResponse:
+        """A deleted issue: nothing to re-trace; a pending re-sync of it is dropped."""
+        self.debouncer.discard(event.key)
+        self.metrics.webhooks.labels("deleted").inc()
+        log.info("issue_forgotten", issue=event.key)
+        return HttpResponse(202, b"forgotten\n")
+
+    def _queue_version(self, event: VersionEvent) -> HttpResponse:
+        if not any(self.leadership.lead(f"roadmap:{r.product}") for r in self.roadmaps):
+            self.metrics.webhooks.labels("not_leader").inc()
+            return HttpResponse(503, b"not the leader for these roadmaps; retry\n")
+        self.metrics.webhooks.labels("version").inc()
+        log.info("webhook_accepted", version=event.name, webhook_event=event.event)
+        self.debouncer.add(event)
         return HttpResponse(202, b"queued\n")
 
     def latest_report(self) -> HttpResponse:

@@ -72,6 +72,16 @@ class Leadership:
             log.info("leadership_acquired", name=name)
             return True
 
+    def holds(self, name: str) -> bool:
+        """Whether this replica still leads ``name`` (its lock connection still answers)."""
+        with self._lock:
+            if name not in self._held:
+                return False
+            if self._still_held(name):
+                return True
+            self._held.pop(name, None)
+            return False
+
     def _still_held(self, name: str) -> bool:
         connection = self._held.get(name)
         if connection is None:

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import platform
 
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+
+from roadmap_sync import __version__
 from roadmap_sync.core.model import Verdict
 
 
@@ -11,6 +21,8 @@ class WorkerMetrics:
     """Runs, items, labels, Jira requests and rate-limit waits."""
 
     def __init__(self) -> None:
+        # The *_created series double every counter and histogram and no dashboard reads them.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry()
         self.runs = Counter(
             "roadmap_sync_runs",
@@ -29,6 +41,12 @@ class WorkerMetrics:
             "roadmap_sync_items",
             "Backlog items by verdict at the last full sync",
             ["roadmap", "verdict"],
+            registry=self.registry,
+        )
+        self.flagged = Gauge(
+            "roadmap_sync_flagged_items",
+            "Open items carrying a flag label at the last full sync (core/numbers.py)",
+            ["roadmap", "flag"],
             registry=self.registry,
         )
         self.alignment = Gauge(
@@ -72,14 +90,36 @@ class WorkerMetrics:
             ["roadmap"],
             registry=self.registry,
         )
+        self.missing_fix_versions = Gauge(
+            "roadmap_sync_missing_fix_versions",
+            "Fix versions a roadmap names that Jira no longer has (renamed or deleted)",
+            ["roadmap"],
+            registry=self.registry,
+        )
         self.reports = Counter(
             "roadmap_sync_reports", "Weekly reports by result", ["result"], registry=self.registry
         )
+        self.leader = Gauge(
+            "roadmap_sync_leader",
+            "1 while this replica leads the roadmap (syncs it), 0 while another replica does",
+            ["roadmap"],
+            registry=self.registry,
+        )
+        self.build_info = Gauge(
+            "roadmap_sync_build_info",
+            "Always 1; the labels say which roadmap-sync and Python this replica runs",
+            ["version", "python"],
+            registry=self.registry,
+        )
+        self.build_info.labels(__version__, platform.python_version()).set(1)
 
     def record_verdicts(self, roadmap: str, counts: dict[str, int]) -> None:
         """Set the item gauges from a run's counts."""
         for verdict in Verdict:
             self.items.labels(roadmap, verdict.value).set(counts.get(f"verdict_{verdict.value}", 0))
+        for flag in ("orphan", "out_of_scope"):
+            if f"flag_{flag}" in counts:
+                self.flagged.labels(roadmap, flag).set(counts[f"flag_{flag}"])
 
     def on_wait(self, seconds: float) -> None:
         """Retry-After hook of the tracker."""

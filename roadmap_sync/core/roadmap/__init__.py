@@ -9,22 +9,36 @@ from roadmap_sync.core.roadmap.errors import ConfigProblem, RoadmapError
 from roadmap_sync.core.roadmap.model import Roadmap
 from roadmap_sync.core.roadmap.parse import RoadmapSource, parse_roadmap, parse_roadmaps
 from roadmap_sync.core.roadmap.parts import (
+    PREFIX_SEPARATORS,
     Feature,
     FeatureMatch,
+    ForecastSettings,
     GuardSettings,
+    HttpSource,
     LabelsConfig,
+    ManualSource,
+    Metric,
+    MetricTarget,
+    PrometheusSource,
     Release,
     TrackerConfig,
 )
 from roadmap_sync.core.roadmap.types import KeySyntax, timeframe_end
 
 __all__ = [
+    "PREFIX_SEPARATORS",
     "ConfigProblem",
     "Feature",
     "FeatureMatch",
+    "ForecastSettings",
     "GuardSettings",
+    "HttpSource",
     "KeySyntax",
     "LabelsConfig",
+    "ManualSource",
+    "Metric",
+    "MetricTarget",
+    "PrometheusSource",
     "Release",
     "Roadmap",
     "RoadmapError",

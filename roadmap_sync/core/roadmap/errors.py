@@ -130,8 +130,62 @@ def problem_at(document: YamlDocument, loc: Loc, message: str) -> ConfigProblem:
     return _problem_at(document.path, node.start_mark if node else None, format_loc(loc), message)
 
 
+MAX_ROADMAP_CHARS = 1_000_000  # a roadmap is a page or two of YAML; megabytes are a mistake
+MAX_DEPTH = 32  # the deepest a roadmap goes is about 8 levels
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of a character index."""
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _input_problem(text: str, path: str) -> ConfigProblem | None:
+    """Size and characters PyYAML must never see (it raises outside any mark, or recurses)."""
+    if len(text) > MAX_ROADMAP_CHARS:
+        message = (
+            f"the file has {len(text):,} characters; a roadmap may have at most "
+            f"{MAX_ROADMAP_CHARS:,} (is this the right file?)"
+        )
+        return ConfigProblem(path, None, None, "", message)
+    # PyYAML's own definition of what YAML may contain; it raises without a location.
+    found = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if found is not None:
+        code = ord(found.group())
+        line, column = _position(text, found.start())
+        hint = " (a NUL byte: is this a binary or UTF-16 file?)" if code == 0 else ""
+        message = f"control character U+{code:04X} is not allowed in a roadmap{hint}"
+        return ConfigProblem(path, line, column, "", message)
+    return None
+
+
+def _depth_problem(text: str, path: str) -> ConfigProblem | None:
+    """Nesting deeper than MAX_DEPTH, found from the parser's events before anything recurses."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                message = f"nested more than {MAX_DEPTH} levels deep; a roadmap needs far fewer"
+                mark = event.start_mark
+                line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+                return ConfigProblem(path, line, column, "", message)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
 def parse_yaml(text: str, path: str) -> YamlDocument:
     """Parse one YAML document; raise RoadmapError on syntax errors and duplicate keys."""
+    unusable = _input_problem(text, path)
+    if unusable is not None:
+        raise RoadmapError([unusable])
+    try:
+        too_deep = _depth_problem(text, path)
+    except yaml.MarkedYAMLError:
+        too_deep = None  # a syntax error: the full parse below reports it with its location
+    if too_deep is not None:
+        raise RoadmapError([too_deep])
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
@@ -148,6 +202,9 @@ def parse_yaml(text: str, path: str) -> YamlDocument:
         raise RoadmapError([_problem_at(path, mark, "", message)]) from exc
     except yaml.YAMLError as exc:
         raise RoadmapError([ConfigProblem(path, None, None, "", f"YAML: {exc}")]) from exc
+    except RecursionError:  # the depth check above should make this unreachable
+        message = "nested too deeply to read"
+        raise RoadmapError([ConfigProblem(path, None, None, "", message)]) from None
     finally:
         loader.dispose()
     return YamlDocument(path, root, data)
@@ -284,12 +341,21 @@ def _message(error: ErrorDetails, node: yaml.Node | None, model: type[BaseModel]
         return "expected a mapping of keys to values"
     if kind in ("too_short", "string_too_short") and ctx.get("min_length") == 1:
         return "must not be empty"
+    if kind == "string_too_long":
+        length = len(error["input"]) if isinstance(error["input"], str) else "too many"
+        return f"is {length:,} characters long; at most {ctx.get('max_length'):,} are allowed"
     if kind in _BOUNDS:
         operator, bound = _BOUNDS[kind]
         limit = ctx[bound]
         shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
-        return f"must be {operator} {shown} (got {error['input']!r})"
-    return f"{error['msg']} (got {error['input']!r})"
+        return f"must be {operator} {shown} (got {_shown(error['input'])})"
+    return f"{error['msg']} (got {_shown(error['input'])})"
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """A value for a message, cut short: a 50 MB string must not be repeated back."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _has_item_errors(loc: Loc, errors: list[ErrorDetails]) -> bool:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
 
 from roadmap_sync.core.roadmap.errors import LocatedError
 from roadmap_sync.core.roadmap.parts import (
+    ForecastSettings,
     GuardSettings,
     LabelsConfig,
     Release,
@@ -35,6 +37,7 @@ class Roadmap(RoadmapPart):
     labels: LabelsConfig = LabelsConfig()
     horizon: int = Field(default=1, ge=0)
     guard: GuardSettings = GuardSettings()
+    forecast: ForecastSettings = ForecastSettings()
     # Last, so that its validator sees the validated `labels` in `info.data`.
     releases: tuple[Release, ...] = Field(min_length=1)
 
@@ -77,9 +80,19 @@ class Roadmap(RoadmapPart):
             release = self.release(release)
         return release.label or self.labels.prefix + release.id
 
+    @cached_property
+    def bot_labels(self) -> frozenset[str]:
+        """Every label the bot writes for this roadmap: release labels and the two flags."""
+        releases = (self.release_label(release) for release in self.releases)
+        return frozenset((*releases, self.labels.orphan, self.labels.out_of_scope))
+
     def owns_label(self, label: str) -> bool:
-        """True for labels the bot may add and remove."""
-        return self.labels.owns(label)
+        """True for the labels the bot writes now (a label that merely has the prefix is not).
+
+        Labels the bot wrote in earlier runs are its too; the store knows those, and the
+        planner takes them as a value (``core.plan.plan_labels(..., written=...)``).
+        """
+        return label in self.bot_labels and label != self.labels.opt_out
 
     def upcoming_releases(self, today: dt.date) -> tuple[Release, ...]:
         """Releases not yet past (end date >= today), soonest first."""

@@ -1,7 +1,8 @@
 """Build roadmaps from YAML text, reporting every problem at its file, line and column.
 
-Pure: the caller reads the files (``engine.roadmap_files``) and passes their bytes, and the
-tracker's ``KeySyntax`` that checks the keys a roadmap names.
+Pure: the caller reads the files (``engine.roadmap_files``) and passes their bytes, the
+tracker's ``KeySyntax`` that checks the keys a roadmap names, and its ``QuerySyntax`` that
+checks ``tracker.jql``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from roadmap_sync.core.roadmap.errors import (
     problems_from_validation,
 )
 from roadmap_sync.core.roadmap.model import Roadmap
-from roadmap_sync.core.roadmap.types import KeySyntax
+from roadmap_sync.core.roadmap.salvage import hidden_problems
+from roadmap_sync.core.roadmap.types import KeySyntax, QuerySyntax
 
 __all__ = ["RoadmapSource", "parse_roadmap", "parse_roadmaps"]
 
@@ -35,7 +37,9 @@ class RoadmapSource:
     raw: bytes
 
 
-def _parse_one(source: RoadmapSource, key_syntax: KeySyntax | None) -> tuple[Roadmap, YamlDocument]:
+def _parse_one(
+    source: RoadmapSource, key_syntax: KeySyntax | None, query_syntax: QuerySyntax | None = None
+) -> tuple[Roadmap, YamlDocument]:
     shown = str(source.path)
     try:
         text = source.raw.decode("utf-8-sig")
@@ -47,10 +51,17 @@ def _parse_one(source: RoadmapSource, key_syntax: KeySyntax | None) -> tuple[Roa
         found = "an empty file" if document.data is None else type(document.data).__name__
         message = f"expected a mapping with product, tracker and releases, got {found}"
         raise RoadmapError([ConfigProblem(shown, 1, 1, "", message)])
+    context = {"key_syntax": key_syntax, "query_syntax": query_syntax}
     try:
-        roadmap = Roadmap.model_validate(document.data, context={"key_syntax": key_syntax})
+        roadmap = Roadmap.model_validate(document.data, context=context)
     except ValidationError as exc:
-        raise RoadmapError(problems_from_validation(exc, document, Roadmap)) from exc
+        problems = problems_from_validation(exc, document, Roadmap)
+        hidden = [
+            problem_at(document, loc, msg) for loc, msg in hidden_problems(document.data, context)
+        ]
+        # Every problem once, in file order: the hidden ones may repeat what pydantic saw.
+        unique = list(dict.fromkeys([*problems, *hidden]))
+        raise RoadmapError(sorted(unique, key=lambda p: (p.line or 0, p.column or 0))) from exc
     roadmap._source_path = source.path
     roadmap._config_hash = hashlib.sha256(source.raw).hexdigest()
     return roadmap, document
@@ -96,6 +107,7 @@ def parse_roadmaps(
     key_syntax: KeySyntax | None = None,
     *,
     unreadable: Sequence[ConfigProblem] = (),
+    query_syntax: QuerySyntax | None = None,
 ) -> list[Roadmap]:
     """Validate roadmap files; raise RoadmapError listing every problem in all of them.
 
@@ -106,7 +118,7 @@ def parse_roadmaps(
     loaded: list[tuple[Roadmap, YamlDocument]] = []
     for source in sources:
         try:
-            loaded.append(_parse_one(source, key_syntax))
+            loaded.append(_parse_one(source, key_syntax, query_syntax))
         except RoadmapError as exc:
             problems.extend(exc.problems)
     problems.extend(_cross_file_problems(loaded))

@@ -86,7 +86,7 @@ def _label_problems(
         users.setdefault(label, f"release {release.id}")
     for floc, _release, feature in _features(releases):
         for k, label in enumerate(feature.match.labels if feature.match else ()):
-            if labels.owns(label):
+            if labels.prefixed(label):
                 # The bot writes such labels itself: matching on them would feed its own output
                 # back into the next run's claims.
                 yield (

@@ -33,6 +33,8 @@ class RenderedReport:
     html: str
     summary: str
     url: str | None = None
+    # (text, url) of the Jira searches behind the numbers; chat shows them under the summary.
+    links: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,14 @@ def webhook_payload(report: RenderedReport) -> dict[str, Any]:
             },
         },
     ]
+    searches = [
+        f"<{url}|{_mrkdwn_escape(text)}>"
+        for text, url in report.links
+        if url.startswith(("https://", "http://")) and "|" not in url and ">" not in url
+    ]
+    if searches:
+        listing = _clip(" · ".join(searches), SECTION_LIMIT)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": listing}})
     if link:
         button = {"type": "button", "text": {"type": "plain_text", "text": "Open report"}}
         blocks.append({"type": "actions", "elements": [{**button, "url": link}]})

@@ -44,6 +44,11 @@ class DeliveryConfig(BaseModel):
     report_dir: Path | None = Field(
         default=None, description="Where report files are written (default: <data_dir>/reports)"
     )
+    report_url: str | None = Field(
+        default=None,
+        description="Where people open the report (e.g. https://roadmap.acme.com/reports/latest); "
+        "chat and mail link to it",
+    )
     chat_webhook_url: SecretStr | None = Field(
         default=None, description="Incoming webhook (Slack, Mattermost, Teams workflow); a secret"
     )

@@ -53,6 +53,7 @@ from roadmap_sync.sandbox.jql.match import (
     build_status_category,
 )
 from roadmap_sync.sandbox.jql.match_values import build_custom, build_date, build_text
+from roadmap_sync.sandbox.jql.people import build_priority, build_sprint, build_user
 from roadmap_sync.sandbox.jql.sort import KeyFunction, compile_order, sort_issues
 
 __all__ = ["CompiledQuery", "compile_query"]
@@ -106,7 +107,12 @@ _BUILDERS: Mapping[FieldKind, Callable[[Request], Predicate | None]] = {
     FieldKind.TEXT: build_text,
     FieldKind.DATE: build_date,
     FieldKind.CUSTOM: build_custom,
+    FieldKind.USER: build_user,
+    FieldKind.PRIORITY: build_priority,
+    FieldKind.SPRINT: build_sprint,
 }
+# Field kinds whose builders evaluate (and validate) functions themselves.
+_FUNCTION_KINDS = frozenset({FieldKind.DATE, FieldKind.USER, FieldKind.SPRINT})
 
 
 def compile_query(query: Query, ctx: JqlContext) -> CompiledQuery:
@@ -204,7 +210,7 @@ def _request(clause: Clause, spec: FieldSpec, ctx: JqlContext, errors: list[str]
         errors.append(f"The operator '{op.value}' does not support searching for EMPTY values.")
     elif has_empty and not spec.empty_ok:
         errors.append(f"The field '{name}' does not support searching for EMPTY values.")
-    if spec.kind is not FieldKind.DATE:
+    if spec.kind not in _FUNCTION_KINDS:
         errors.extend(_function_misuse(call, name) for call in functions)
     if len(errors) != before:
         return None

@@ -1,7 +1,8 @@
 """The JQL field catalogue: which names exist, what they read, and which operators they take.
 
 Operator sets follow Jira's documentation for each field, minus the history operators (WAS,
-CHANGED), which the sandbox cannot answer because it keeps no change history.
+CHANGED), which the sandbox cannot answer because it keeps no change history. Priority's
+relational operators compare by rank (``priority > Low`` is Medium and above).
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ class FieldKind(Enum):
     TEXT = auto()
     DATE = auto()
     CUSTOM = auto()
-    # Known to Jira but only usable in ORDER BY here (priority, rank).
+    USER = auto()
+    PRIORITY = auto()
+    SPRINT = auto()
+    # Known to Jira but only usable in ORDER BY here (rank).
     SORT_ONLY = auto()
 
 
@@ -93,7 +97,11 @@ SYSTEM_FIELDS: Mapping[str, FieldSpec] = {
     "updateddate": _spec(FieldKind.DATE, "updated", _ORDERED),
     "resolved": _spec(FieldKind.DATE, "resolutiondate", _ORDERED),
     "resolutiondate": _spec(FieldKind.DATE, "resolutiondate", _ORDERED),
-    "priority": _SORT_ONLY,
+    "duedate": _spec(FieldKind.DATE, "duedate", _ORDERED),
+    "due": _spec(FieldKind.DATE, "duedate", _ORDERED),
+    "assignee": _spec(FieldKind.USER, "assignee", _OPTIONAL),
+    "reporter": _spec(FieldKind.USER, "reporter", _OPTIONAL),
+    "priority": _spec(FieldKind.PRIORITY, "priority", _ORDERED),
     "rank": _SORT_ONLY,
 }
 
@@ -115,6 +123,8 @@ def resolve_field(field: Field, ctx: JqlContext) -> FieldSpec | None:
         field_id = ctx.custom_fields[name]
     if field_id == ctx.epic_link_field:
         return _EPIC_SPEC
+    if field_id == ctx.sprint_field:
+        return _spec(FieldKind.SPRINT, field_id, _OPTIONAL)
     return _spec(FieldKind.CUSTOM, field_id, _CUSTOM_OPERATORS)
 
 

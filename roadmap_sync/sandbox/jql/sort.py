@@ -108,6 +108,10 @@ _SYSTEM_SORTS: Mapping[str, KeyFunction] = {
     "project": _by_name("project", "name", "key"),
     "resolution": _by_name("resolution", "name"),
     "summary": _by_summary,
+    "duedate": _by_timestamp("duedate"),
+    "due": _by_timestamp("duedate"),
+    "assignee": _by_name("assignee", "displayName", "name"),
+    "reporter": _by_name("reporter", "displayName", "name"),
 }
 
 

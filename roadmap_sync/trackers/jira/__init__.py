@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from roadmap_sync.trackers.base import Tracker
-from roadmap_sync.trackers.jira.keys import JIRA_KEYS
+from roadmap_sync.trackers.jira.keys import JIRA_KEYS, JIRA_QUERIES
 from roadmap_sync.trackers.jira.tracker import JiraTracker
 from roadmap_sync.trackers.registry_types import Adapter, ConnectOptions
 
@@ -25,4 +25,10 @@ def _connect(options: ConnectOptions) -> Tracker:
     )
 
 
-ADAPTER = Adapter(name="jira", title="Jira", key_syntax=JIRA_KEYS, connect=_connect)
+ADAPTER = Adapter(
+    name="jira",
+    title="Jira",
+    key_syntax=JIRA_KEYS,
+    connect=_connect,
+    query_syntax=JIRA_QUERIES,
+)

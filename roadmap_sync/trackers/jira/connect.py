@@ -8,13 +8,14 @@ from typing import Any
 import requests
 import structlog
 from jira import JIRA, JIRAError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-from roadmap_sync.runtime.retry import RetryPolicy, call_with_retry
-from roadmap_sync.trackers.base import TrackerError
+from roadmap_sync.runtime.retry import RetryDecider, RetryPolicy, call_with_retry
+from roadmap_sync.trackers.base import TrackerError, TrackerUnreachableError
 from roadmap_sync.trackers.jira.errors import describe
 from roadmap_sync.trackers.jira.site import Deployment, JiraSite
 
-__all__ = ["open_client"]
+__all__ = ["open_client", "unreachable_reason"]
 
 log = structlog.get_logger(__name__)
 
@@ -27,7 +28,7 @@ def open_client(
 ) -> tuple[JIRA, JiraSite]:
     """An authenticated ``jira`` client and what the site is; failures are ``TrackerError``."""
     try:
-        info = call_with_retry(lambda: _server_info(url, timeout), policy)
+        info = call_with_retry(lambda: _server_info(url, timeout), policy, _FirstContact(policy))
     except requests.HTTPError as error:
         status = error.response.status_code if error.response is not None else "?"
         raise TrackerError(
@@ -35,6 +36,9 @@ def open_client(
             "a Jira site (for example https://acme.atlassian.net)?"
         ) from None
     except (requests.RequestException, ValueError) as error:
+        reason = unreachable_reason(error, timeout)
+        if reason is not None:
+            raise TrackerUnreachableError(f"cannot reach {url}: {reason}") from None
         raise TrackerError(f"cannot reach Jira at {url}: {describe(error)}") from None
     deployment: Deployment = "cloud" if info.get("deploymentType") == "Cloud" else "datacenter"
     if deployment == "cloud" and not email:
@@ -49,7 +53,7 @@ def open_client(
     client = JIRA(server=url, max_retries=0, timeout=timeout, get_server_info=False, **auth)
     client.deploymentType = info.get("deploymentType")
     try:
-        call_with_retry(client.myself, policy)
+        me = call_with_retry(client.myself, policy)
         fields = call_with_retry(client.fields, policy)
     except requests.RequestException as error:
         raise TrackerError(f"cannot reach Jira at {url}: {describe(error)}") from None
@@ -67,9 +71,48 @@ def open_client(
         version=str(info.get("version", "")),
         epic_link_field=_epic_link_field(fields) if deployment == "datacenter" else None,
         story_points_field=_story_points_field(fields),
+        account=str(me.get("accountId") or me.get("name") or ""),
     )
     log.info("jira_connected", deployment=deployment, version=site.version)
     return client, site
+
+
+def unreachable_reason(error: BaseException, timeout: float) -> str | None:
+    """Why a site cannot be reached at all, in words, or None when that is not the problem.
+
+    These do not heal within a retry ladder: a refused port, an unknown host, a URL that is
+    not HTTP(S), a TLS handshake that fails, or no answer to connect within the timeout.
+    """
+    if isinstance(error, (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)):
+        return "not an http:// or https:// URL"
+    if isinstance(error, requests.exceptions.InvalidURL):
+        return "not a valid URL"
+    if isinstance(error, requests.exceptions.SSLError):
+        return "the TLS handshake failed (certificate not trusted, or not an HTTPS server?)"
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return f"no answer within {timeout:g}s"
+    if not isinstance(error, requests.ConnectionError) or isinstance(error, requests.Timeout):
+        return None
+    cause = getattr(error.args[0] if error.args else None, "reason", None)
+    if isinstance(cause, NameResolutionError):
+        return "the host name does not resolve"
+    if isinstance(cause, NewConnectionError):
+        root = cause.__context__ or cause.__cause__
+        if isinstance(root, ConnectionRefusedError):
+            return "connection refused"
+        return "no connection could be made"
+    return None
+
+
+class _FirstContact(RetryDecider):
+    """The first request to a site: an unreachable site fails at once, in one line, instead of
+    climbing the whole retry ladder; rate limits and 5xx are retried as always."""
+
+    def __call__(self, error: Exception) -> bool | float:
+        """Give up on errors that cannot heal; otherwise the shared policy decides."""
+        if unreachable_reason(error, 0) is not None:
+            return False
+        return super().__call__(error)
 
 
 def _server_info(url: str, timeout: float) -> dict[str, Any]:

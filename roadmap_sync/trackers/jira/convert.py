@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -31,6 +32,11 @@ def _strings(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
         return ()
     return tuple([entry for entry in value if isinstance(entry, str)])
+
+
+def _day(value: object) -> str:
+    """The calendar day of a Jira timestamp, interned: a backlog shares a few hundred days."""
+    return sys.intern(value[:10]) if isinstance(value, str) and len(value) >= 10 else ""
 
 
 def _number(value: object) -> float | None:
@@ -116,4 +122,6 @@ def item_from_json(
         one(components, components),
         None if points is None else one(points, points),
         updated if isinstance(updated, str) else "",
+        _day(fields.get("created")),
+        _day(fields.get("resolutiondate")),
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["JIRA_KEYS", "JiraKeySyntax"]
+from roadmap_sync.jql.scope import extra_query_problem
+
+__all__ = ["JIRA_KEYS", "JIRA_QUERIES", "JiraKeySyntax", "JiraQuerySyntax"]
 
 _ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]+-[1-9][0-9]*$")
 _PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]+$")
@@ -27,3 +29,14 @@ class JiraKeySyntax:
 
 
 JIRA_KEYS = JiraKeySyntax()
+
+
+class JiraQuerySyntax:
+    """JQL for ``tracker.jql``: one well-formed condition, no ORDER BY (the ``QuerySyntax``)."""
+
+    def query_problem(self, value: str) -> str | None:
+        """Why `value` cannot narrow a roadmap's scope, or None."""
+        return extra_query_problem(value)
+
+
+JIRA_QUERIES = JiraQuerySyntax()

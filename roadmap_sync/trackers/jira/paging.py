@@ -1,45 +1,54 @@
 """Search results page by page, with each flavor's own paging.
 
-Cloud's ``/search/jql`` pages by ``nextPageToken``; Data Center's ``/search`` by ``startAt``.
+Cloud's ``/search/jql`` pages by ``nextPageToken`` (and may reconcile up to 50 named issues,
+``reconcileIssues``). Data Center's ``/search`` pages by ``startAt``, which fails past a result
+window (OpenSearch's ``max_result_window``, 10,000 by default: "Search limit exceeded") and
+shifts when issues are created or deleted between pages (Data Center re-runs the query for
+each page). So a whole scope is read on Data Center by keyset paging instead: per project,
+``key > LAST ORDER BY key``, always from ``startAt=0``, one request per page as before (the
+workaround of Atlassian's KB "Handling JQL REST API searching exceeding max_result_window").
 The next page is requested while the caller converts the current one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from roadmap_sync.trackers.base import Scope
+from roadmap_sync.trackers.jira.jql import keyset_jql, scope_jql
 from roadmap_sync.trackers.jira.session import JiraHttp
 
-__all__ = ["CLOUD_PAGE_REQUEST", "DC_PAGE_REQUEST", "SearchPager"]
+__all__ = ["CLOUD_PAGE_REQUEST", "DC_PAGE_REQUEST", "RECONCILE_LIMIT", "SearchPager"]
 
 CLOUD_PAGE_REQUEST = 5000  # Cloud caps pages itself (smaller when fields are asked for)
 DC_PAGE_REQUEST = 1000  # Data Center's default jira.search.views.default.max
+RECONCILE_LIMIT = 50  # reconcileIssues "accepts max 50 ids"
 Cursor = str | int | None
+Page = tuple[list[dict[str, Any]], Cursor]
 
 
 class SearchPager:
-    """Runs one JQL search to its end, yielding raw issue JSON a page at a time."""
+    """Runs searches to their end, yielding raw issue JSON a page at a time."""
 
     def __init__(self, http: JiraHttp, *, cloud: bool) -> None:
         self.http = http
         self.cloud = cloud
 
-    def fetch_page(self, jql: str, wanted: str, cursor: Cursor) -> tuple[list[Any], Cursor]:
-        """One page of a search and the cursor of the next (None after the last)."""
-        if self.cloud:
-            params: dict[str, Any] = {
-                "jql": jql,
-                "maxResults": CLOUD_PAGE_REQUEST,
-                "fields": wanted,
-            }
-            if cursor:
-                params["nextPageToken"] = cursor
-            page = self.http.get_json("search/jql", params, "search")
-            token = page.get("nextPageToken")
-            last = page.get("isLast", True) or not token
-            return page.get("issues", []), None if last else str(token)
+    def _cloud_page(self, jql: str, wanted: str, cursor: Cursor, reconcile: Sequence[str]) -> Page:
+        params: dict[str, Any] = {"jql": jql, "maxResults": CLOUD_PAGE_REQUEST, "fields": wanted}
+        if cursor:
+            params["nextPageToken"] = cursor
+        if reconcile:
+            # The same ids on every page of one search, as the API asks.
+            params["reconcileIssues"] = ",".join(reconcile)
+        page = self.http.get_json("search/jql", params, "search")
+        token = page.get("nextPageToken")
+        last = page.get("isLast", True) or not token
+        return page.get("issues", []), None if last else str(token)
+
+    def _offset_page(self, jql: str, wanted: str, cursor: Cursor) -> Page:
         start = int(cursor or 0)
         params = {"jql": jql, "startAt": start, "maxResults": DC_PAGE_REQUEST, "fields": wanted}
         page = self.http.get_json("search", params, "search")
@@ -48,20 +57,48 @@ class SearchPager:
         more = bool(issues) and following < int(page.get("total", 0))
         return issues, following if more else None
 
-    def pages(self, jql: str, fields: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
-        """Raw issue JSON, page by page.
+    def fetch_page(
+        self, jql: str, wanted: str, cursor: Cursor, reconcile: Sequence[str] = ()
+    ) -> Page:
+        """One page of a search and the cursor of the next (None after the last)."""
+        if self.cloud:
+            return self._cloud_page(jql, wanted, cursor, reconcile)
+        return self._offset_page(jql, wanted, cursor)
 
-        The next page is requested while the caller converts the current one, so Jira's time
-        to render a page overlaps with ours instead of adding to it.
-        """
+    def pages(
+        self, jql: str, fields: Sequence[str], reconcile: Sequence[str] = ()
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Raw issue JSON of one search (a small one on Data Center: keys, children)."""
         wanted = ",".join(fields)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-page") as pool:
-            pending: Future[tuple[list[Any], Cursor]] | None = pool.submit(
-                self.fetch_page, jql, wanted, None
-            )
-            while pending is not None:
-                issues, cursor = pending.result()
-                pending = None
-                if cursor is not None:
-                    pending = pool.submit(self.fetch_page, jql, wanted, cursor)
-                yield issues
+        return _prefetched(lambda cursor: self.fetch_page(jql, wanted, cursor, reconcile))
+
+    def scope_pages(self, scope: Scope, fields: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
+        """Every issue of a scope, ordered by key: token pages on Cloud, keysets on Data Center."""
+        if self.cloud:
+            yield from self.pages(scope_jql(scope, ordered=True), fields)
+            return
+        wanted = ",".join(fields)
+        for project in sorted(scope.projects):
+
+            def keyset(cursor: Cursor, project: str = project) -> Page:
+                jql = keyset_jql(scope, project, str(cursor) if cursor else None)
+                params = {"jql": jql, "startAt": 0, "maxResults": DC_PAGE_REQUEST}
+                page = self.http.get_json("search", {**params, "fields": wanted}, "search")
+                issues = page.get("issues", [])
+                more = bool(issues) and len(issues) < int(page.get("total", 0))
+                return issues, str(issues[-1]["key"]) if more else None
+
+            yield from _prefetched(keyset)
+
+
+def _prefetched(fetch: Callable[[Cursor], Page]) -> Iterator[list[dict[str, Any]]]:
+    """Pages from ``fetch``; the next is requested while the caller converts the current one,
+    so Jira's time to render a page overlaps with ours instead of adding to it."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-page") as pool:
+        pending: Future[Page] | None = pool.submit(fetch, None)
+        while pending is not None:
+            issues, cursor = pending.result()
+            pending = None
+            if cursor is not None:
+                pending = pool.submit(fetch, cursor)
+            yield issues

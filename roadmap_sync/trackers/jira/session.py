@@ -15,6 +15,7 @@ from jira import JIRA, JIRAError
 from roadmap_sync.runtime.retry import RetryDecider, RetryPolicy, call_with_retry
 from roadmap_sync.trackers.base import TrackerError
 from roadmap_sync.trackers.jira.errors import describe
+from roadmap_sync.trackers.jira.pacing import QuotaPacer
 
 __all__ = ["JiraHttp"]
 
@@ -40,13 +41,15 @@ class JiraHttp:
         self.session = client._session
         self._on_request = on_request
         self._decider = RetryDecider(policy, on_wait)
+        self.pacer = QuotaPacer(on_wait=on_wait)
         self._pin_environment(base_url)
-        if on_response is not None:
 
-            def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+            self.pacer.observe(response.headers, response.status_code)
+            if on_response is not None:
                 on_response(response.status_code)
 
-            self.session.hooks["response"].append(hook)
+        self.session.hooks["response"].append(hook)
 
     def _pin_environment(self, url: str) -> None:
         """Resolve proxy and CA settings from the environment once, not on every request.
@@ -72,8 +75,27 @@ class JiraHttp:
             self._on_request(endpoint)
 
     def retried(self, action: Callable[[], T]) -> T:
-        """Run `action` under the retry policy (Retry-After honoured, transient errors retried)."""
-        return call_with_retry(action, self.policy, self._decider)
+        """Run `action` under the retry policy (Retry-After honoured, transient errors retried),
+        each attempt paced by the quota headers of the responses before it."""
+
+        def paced() -> T:
+            self.pacer.wait()
+            return action()
+
+        return call_with_retry(paced, self.policy, self._decider)
+
+    def post_json(self, path: str, body: Any, endpoint: str, *, v3: bool = False) -> Any:
+        """POST a JSON document; a failure for good is a ``TrackerError`` with a safe message."""
+        url = self.url(path, v3=v3)
+
+        def attempt() -> Any:
+            self.counted(endpoint)
+            return self.session.post(url, json=body).json()
+
+        try:
+            return self.retried(attempt)
+        except (JIRAError, requests.RequestException) as error:
+            raise TrackerError(describe(error)) from None
 
     def get_json(
         self, path: str, params: dict[str, Any], endpoint: str, *, v3: bool = False

@@ -21,11 +21,12 @@ class JiraSite:
     version: str
     epic_link_field: str | None
     story_points_field: str | None
+    account: str = ""  # the bot's accountId (Cloud) or user name (Data Center)
 
     @property
     def info(self) -> SiteInfo:
         """The site as the engine and the reports see it."""
-        return SiteInfo("Jira", self.deployment, self.base_url, self.version)
+        return SiteInfo("Jira", self.deployment, self.base_url, self.version, self.account)
 
     @property
     def cloud(self) -> bool:

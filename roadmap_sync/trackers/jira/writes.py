@@ -18,8 +18,10 @@ import structlog
 from jira import JIRAError
 
 from roadmap_sync.core.model import LabelChange
+from roadmap_sync.runtime.breaker import WriteBreaker
 from roadmap_sync.trackers.base import ApplyOutcome, TrackerError
 from roadmap_sync.trackers.jira.errors import describe
+from roadmap_sync.trackers.jira.pacing import IssueWriteSpacer
 from roadmap_sync.trackers.jira.session import JiraHttp
 
 __all__ = ["LabelWriter"]
@@ -48,6 +50,7 @@ class LabelWriter:
         concurrency: int,
         bulk_threshold: int,
         issue_ids: Mapping[str, str],
+        spacer: IssueWriteSpacer | None = None,
     ) -> None:
         self.http = http
         self.bulk = bulk
@@ -55,22 +58,39 @@ class LabelWriter:
         self.bulk_threshold = bulk_threshold
         # Bulk task results name issues by id; searches remember each key's id here.
         self.issue_ids = issue_ids
+        self.spacer = spacer
         self._pace = _BulkPace()
 
-    def apply(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:
-        """Write label changes; per-issue outcomes, failures included."""
+    def apply(
+        self, changes: Sequence[LabelChange], breaker: WriteBreaker | None = None
+    ) -> list[ApplyOutcome]:
+        """Write label changes; per-issue outcomes, failures included.
+
+        Once ``breaker`` opens (too many failures in a row, or the run's deadline), nothing
+        more is sent: the remaining changes come back failed, "not sent".
+        """
         if not changes:
             return []
+        guard = breaker or WriteBreaker()
         if self.bulk and len(changes) >= self.bulk_threshold:
-            return self._apply_bulk(changes)
+            return self._apply_bulk(changes, guard)
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            return list(pool.map(self._apply_one, changes))
+            return list(pool.map(lambda change: self._apply_one(change, guard), changes))
 
-    def _apply_one(self, change: LabelChange) -> ApplyOutcome:
+    def _apply_one(self, change: LabelChange, breaker: WriteBreaker) -> ApplyOutcome:
+        if not breaker.allow():
+            return ApplyOutcome(change, ok=False, error=f"not sent: {breaker.reason}")
+        outcome = self._put(change)
+        breaker.record(outcome.ok)
+        return outcome
+
+    def _put(self, change: LabelChange) -> ApplyOutcome:
         operations = [{"add": label} for label in change.add]
         operations += [{"remove": label} for label in change.remove]
         body = json.dumps({"update": {"labels": operations}})
         url = self.http.url(f"issue/{change.key}")
+        if self.spacer is not None:
+            self.spacer.wait(change.key)
 
         def attempt() -> None:
             self.http.counted("issue_put")
@@ -83,7 +103,9 @@ class LabelWriter:
             return ApplyOutcome(change, ok=False, error=describe(error))
         return ApplyOutcome(change, ok=True)
 
-    def _apply_bulk(self, changes: Sequence[LabelChange]) -> list[ApplyOutcome]:
+    def _apply_bulk(
+        self, changes: Sequence[LabelChange], breaker: WriteBreaker
+    ) -> list[ApplyOutcome]:
         groups: dict[tuple[str, str], list[str]] = defaultdict(list)
         for change in changes:
             for label in change.add:
@@ -95,7 +117,12 @@ class LabelWriter:
         for (option, label), keys in sorted(groups.items()):
             for start in range(0, len(keys), BULK_LIMIT):
                 batch = keys[start : start + BULK_LIMIT]
-                for key, problem in self._bulk_task(option, label, batch).items():
+                if breaker.allow():
+                    problems = self._bulk_task(option, label, batch)
+                    breaker.record(len(problems) < len(batch))
+                else:
+                    problems = dict.fromkeys(batch, f"not sent: {breaker.reason}")
+                for key, problem in problems.items():
                     errors[key].append(problem)
                     failed.add((key, option, label))
         return [_bulk_outcome(c, errors.get(c.key), failed) for c in changes]

@@ -1,7 +1,7 @@
 """Snapshots as item versions: an unchanged run stores its run row, not 80,000 item rows.
 
 Revision ID: 0003_snapshots
-Revises: 0001
+Revises: 0004_forecast
 Create Date: 2026-11-30
 
 ``item_snapshots`` (one row per item per run) becomes ``item_versions`` (one row per distinct
@@ -27,7 +27,9 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0003_snapshots"
-down_revision: str | Sequence[str] | None = "0001"
+# Written against 0001 and relinked after 0004_forecast when issue 11 was merged with main:
+# neither 0002 nor 0004 touches the snapshot tables.
+down_revision: str | Sequence[str] | None = "0004_forecast"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -99,6 +101,8 @@ def upgrade() -> None:
         sa.Column("labels", _json(True), nullable=True),
         sa.Column("fix_versions", _json(True), nullable=True),
         sa.Column("components", _json(True), nullable=True),
+        sa.Column("created", sa.String(10), nullable=True),
+        sa.Column("resolved", sa.String(10), nullable=True),
         sa.PrimaryKeyConstraint("roadmap", "key", "valid_from", name="pk_item_versions"),
     )
     op.create_index("ix_item_versions_roadmap_valid_to", "item_versions", ["roadmap", "valid_to"])
