@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from roadmap_sync.core.retention import RetentionPolicy
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.engine.incremental import SteadySync, plan_incremental, window_minutes
 from roadmap_sync.engine.roadmap_files import load_roadmap
+from roadmap_sync.engine.suggestions import SUGGESTIONS_FORMAT
 from roadmap_sync.engine.sync import SyncPlan, make_plan
 from roadmap_sync.runtime.retry import RetryPolicy
 from roadmap_sync.sandbox.api_search import CLOUD_MAX_PAGE
@@ -60,6 +62,7 @@ class Site:
     clock: Clock
     roadmap: Roadmap
     steady: SteadySync
+    store_path: Path
 
     def keys(self, prefix: str = "ACME-") -> list[str]:
         """The issue keys of a project, as the sandbox holds them."""
@@ -104,7 +107,9 @@ def open_site(flavor: Flavor, tmp_path: Path, issues: int = 300) -> Iterator[Sit
         tracker = registry.connect(options)
         with StateStore.open(f"sqlite:///{tmp_path / 'state.db'}") as store:
             steady = SteadySync(store, retention=RetentionPolicy())
-            yield Site(server, store, tracker, clock, load_roadmap(EXAMPLE), steady)
+            yield Site(
+                server, store, tracker, clock, load_roadmap(EXAMPLE), steady, tmp_path / "state.db"
+            )
 
 
 @pytest.fixture
@@ -268,6 +273,43 @@ def test_an_edit_is_read_retraced_and_written(site: Site) -> None:
     assert written and written <= plan.changed_keys
 
 
+def test_suggestions_follow_full_reads_and_the_day_not_every_sync(site: Site) -> None:
+    """Suggestions cost seconds at scale: an incremental sync that writes labels keeps the
+    stored ones while they are under a day old; a day later, or a full read that changes
+    labels, stores new ones."""
+    product = site.roadmap.product
+
+    def stored_at() -> dt.datetime | None:
+        return site.store.latest_report_at(product, SUGGESTIONS_FORMAT)
+
+    assert sync(site).full_read
+    first = stored_at()
+    assert first == START
+    site.clock.now += dt.timedelta(minutes=15)
+    sync(site)
+    site.edit("ACME-2", {"update": {"labels": [{"add": "roadmap-orphan"}]}})
+    site.clock.now += dt.timedelta(minutes=15)
+    plan = sync(site)
+    assert not plan.full_read and plan.labels.changes  # it wrote, incrementally
+    assert stored_at() == first
+    site.edit("ACME-2", {"update": {"labels": [{"add": "roadmap-orphan"}]}})
+    site.clock.now += dt.timedelta(minutes=15)
+    plan = site.steady.sync(site.roadmap, site.tracker, force=True, full=True, clock=site.clock)
+    assert plan.plan.full_read and plan.report is not None and plan.report.outcomes
+    assert stored_at() == site.clock.now
+    refreshed = site.clock.now
+    # A day on, an unchanged incremental sync (the daily full read is moved out of the way).
+    site.steady.full_cron = "0 3 1 1 *"
+    site.clock.now += dt.timedelta(days=1, minutes=15)
+    plan = site.steady.sync(site.roadmap, site.tracker, force=True, clock=site.clock)
+    assert not plan.plan.full_read and plan.report is None
+    assert stored_at() == site.clock.now != refreshed
+    # Only the newest document is ever read, so only it is kept (megabytes at scale).
+    with sqlite3.connect(site.store_path) as db:
+        kept = db.execute("SELECT count(*) FROM reports WHERE format = ?", (SUGGESTIONS_FORMAT,))
+        assert kept.fetchone() == (1,)
+
+
 def test_leaving_the_scope_falls_back_to_a_full_read(site: Site) -> None:
     """An item gone from the scope is noticed by the count, and a full read forgets it."""
     sync(site)
@@ -316,7 +358,9 @@ def test_lagging_search_is_caught_up_by_the_next_sync(tmp_path: Path) -> None:
     ) as server:
         tracker = registry.connect(ConnectOptions(server.url, server.email, server.token, POLICY))
         with StateStore.open(f"sqlite:///{tmp_path / 'state.db'}") as store:
-            site = Site(server, store, tracker, clock, load_roadmap(EXAMPLE), SteadySync(store))
+            steady = SteadySync(store)
+            roadmap = load_roadmap(EXAMPLE)
+            site = Site(server, store, tracker, clock, roadmap, steady, tmp_path / "state.db")
             sync(site)
             time.sleep(1.5)  # the first sync's own writes settle in search
             clock.now += dt.timedelta(minutes=15)

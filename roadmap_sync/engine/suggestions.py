@@ -1,8 +1,9 @@
 """Suggestions kept for the weekly report: computed after a full sync, stored with the run.
 
 ``suggest`` costs a few seconds at 100,000 issues (bench/suggest_accuracy.py), so a sync
-computes them only when its run changed labels or the stored ones are a day old; the report
-reads the newest.
+computes them only when a full read changed labels or the stored ones are a day old; the
+report reads the newest. An incremental sync (every 15 minutes, a few dozen items read) would
+otherwise spend more on suggestions than on the sync itself, for advice read once a week.
 """
 
 from __future__ import annotations
@@ -27,14 +28,17 @@ REFRESH = dt.timedelta(days=1)
 def refresh_suggestions(
     store: StateStore, run_id: int, plan: SyncPlan, now: dt.datetime, *, changed: bool
 ) -> bool:
-    """Compute and store the suggestions if the backlog changed or they are stale."""
+    """Compute and store the suggestions if a full read changed labels or they are stale."""
     product = plan.roadmap.product
     stored_at = store.latest_report_at(product, SUGGESTIONS_FORMAT)
-    if not changed and stored_at is not None and now - stored_at < REFRESH:
+    fresh = stored_at is not None and now - stored_at < REFRESH
+    if fresh and not (changed and plan.full_read):
         return False
     found = suggest(plan.items, plan.classification, plan.roadmap)
     document = suggestions_document(found, product, now.isoformat())
-    store.save_report(run_id, product, SUGGESTIONS_FORMAT, json.dumps(document), now)
+    store.save_report(
+        run_id, product, SUGGESTIONS_FORMAT, json.dumps(document), now, replace_older=True
+    )
     log.info(
         "suggestions_recorded",
         roadmap=product,

@@ -514,9 +514,21 @@ class StateStore:
     # -- reports ----------------------------------------------------------------------------------
 
     def save_report(
-        self, run_id: int | None, roadmap: str, fmt: str, content: str, created_at: dt.datetime
+        self,
+        run_id: int | None,
+        roadmap: str,
+        fmt: str,
+        content: str,
+        created_at: dt.datetime,
+        *,
+        replace_older: bool = False,
     ) -> int:
-        """Store a rendered report and return its id."""
+        """Store a rendered report and return its id.
+
+        ``replace_older`` deletes the roadmap's earlier reports in ``fmt`` in the same
+        transaction: for documents only the newest of which is ever read (the suggestions, some
+        megabytes each at 100,000 issues), so the store does not grow with every refresh.
+        """
         insert = t.reports.insert().values(
             run_id=run_id,
             roadmap=roadmap,
@@ -525,7 +537,16 @@ class StateStore:
             created_at=_aware(created_at),
         )
         with self._write("save report") as conn:
-            return _new_id(conn.execute(insert))
+            report_id = _new_id(conn.execute(insert))
+            if replace_older:
+                conn.execute(
+                    t.reports.delete().where(
+                        t.reports.c.roadmap == roadmap,
+                        t.reports.c.format == fmt,
+                        t.reports.c.id != report_id,
+                    )
+                )
+            return report_id
 
     def report(self, report_id: int) -> tuple[str, str, str]:
         """(roadmap, format, content) of a report (NotFoundError if there is none)."""
