@@ -142,6 +142,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that read no setting: a shell's completion script or the roadmap's JSON Schema must
+# come out even while the environment holds a setting the other commands refuse (an admin
+# fixing that setting is who needs completion most).
+SETTINGS_FREE = frozenset({"completion", "schema"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status."""
     args = build_parser(argv).parse_args(argv)
@@ -153,8 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             load_delivery()  # the worker delivers weekly: a bad mail setting must fail now
     except ValidationError as error:
         problems = "\n".join(f"  {line}" for line in settings_problems(error))
-        print(f"roadmap-sync: invalid settings:\n{problems}", file=sys.stderr)
-        return EXIT_USAGE
+        if args.command not in SETTINGS_FREE:
+            print(f"roadmap-sync: invalid settings:\n{problems}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"roadmap-sync: warning: invalid settings:\n{problems}", file=sys.stderr)
+        settings = Settings.model_construct()  # the defaults; this command reads none
     ctx = CommandContext.create(settings)
     # Workers log their progress; interactive commands only say what went wrong.
     default_level = "info" if args.command in ("run", "serve") else "warning"

@@ -102,3 +102,19 @@ def test_zsh_loads_the_completion(capsys: pytest.CaptureFixture[str], tmp_path: 
         "_roadmap_sync__plan:",
         "function",
     ]
+
+
+@pytest.mark.parametrize("command", [["completion", "bash"], ["schema"]])
+def test_settings_free_commands_work_while_a_setting_is_invalid(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An admin fixing a bad environment can still get completion and the schema; the bad
+    setting is named as a warning, and a command that needs settings still refuses (exit 2)."""
+    monkeypatch.setenv("ROADMAP_SYNC_SYNC_CRON", "61 * * * *")
+    assert main(command) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip()
+    assert "warning: invalid settings" in captured.err
+    assert "ROADMAP_SYNC_SYNC_CRON" in captured.err
+    assert main(["history"]) == 2
+    assert "invalid settings" in capsys.readouterr().err

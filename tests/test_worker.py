@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -13,6 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from roadmap_sync.engine.publish import build_report_for, publish
+from roadmap_sync.engine.roadmap_files import load_roadmap
+from roadmap_sync.runtime.settings import load_settings
 from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.state.store import StateStore
 from tests.conftest import site_data
@@ -69,6 +73,29 @@ def test_syncs_on_schedule_and_reports_health(worker: WorkerProcess, tmp_path: P
         assert name in metrics, name
     assert worker.metric("roadmap_sync_items", roadmap="Acme Web Shop", verdict="orphan") > 0
     assert worker.metric("roadmap_sync_jira_requests_total", status="200") > 0
+
+
+def test_serves_the_newest_report_and_its_roadmap_view(
+    worker: WorkerProcess, tmp_path: Path
+) -> None:
+    """Before any report, 404; once one is published, /reports/latest is the whole report and
+    /reports/roadmap the GO roadmap alone (what `report --view roadmap` shows stakeholders)."""
+    wait_for(lambda: runs(worker) >= 1, 30, "the first sync")
+    for path in ("/reports/latest", "/reports/roadmap"):
+        assert worker.get(path).status_code == 404
+    roadmap = load_roadmap(tmp_path / "roadmap.yaml")
+    with StateStore.open(f"sqlite:///{tmp_path / 'data' / 'state.db'}") as store:
+        now = dt.datetime.now(dt.UTC)
+        report = build_report_for(store, roadmap, "https://acme.example.net", now)
+        publish(store, load_settings(), report, now, send=False)
+    latest, view = worker.get("/reports/latest"), worker.get("/reports/roadmap")
+    assert (latest.status_code, view.status_code) == (200, 200)
+    assert latest.headers["Content-Type"] == view.headers["Content-Type"] == (
+        "text/html; charset=utf-8"
+    )
+    for release in roadmap.releases:
+        assert release.goal in view.text and release.goal in latest.text
+    assert len(view.text) < len(latest.text)  # the view leaves the drift sections out
 
 
 def sign(body: bytes, secret: str = "s3cret-webhook") -> str:

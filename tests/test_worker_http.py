@@ -169,8 +169,8 @@ def test_non_ascii_signature_is_401(worker: WorkerProcess) -> None:
 
 
 def test_metrics_and_report_need_the_bearer_token(worker: WorkerProcess) -> None:
-    """With ROADMAP_SYNC_HTTP_TOKEN set, /metrics and /reports/latest need it; probes do not."""
-    for path in ("/metrics", "/reports/latest"):
+    """With ROADMAP_SYNC_HTTP_TOKEN set, /metrics and the reports need it; probes do not."""
+    for path in ("/metrics", "/reports/latest", "/reports/roadmap"):
         assert worker.get(path).status_code == 401
         wrong = requests.get(worker.url + path, headers={"Authorization": "Bearer nope"}, timeout=5)
         assert wrong.status_code == 401

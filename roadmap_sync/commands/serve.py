@@ -31,7 +31,8 @@ def add_arguments(commands: argparse._SubParsersAction[Any]) -> None:
         summary="the worker: scheduled syncs, webhooks, weekly report, health and metrics",
         description="Run until SIGTERM or SIGINT: a full sync of each roadmap on a schedule, "
         "targeted re-syncs from signed Jira webhooks, the weekly report, and an HTTP server "
-        "with /healthz, /readyz, /metrics, /reports/latest and POST /webhooks/jira. With a "
+        "with /healthz, /readyz, /metrics, /reports/latest, /reports/roadmap and POST "
+        "/webhooks/jira. With a "
         "PostgreSQL state store several replicas share the work: one leads each roadmap. "
         "Configured by the environment (also read from .env and from files in /run/secrets "
         "named like the variable in lower case):",

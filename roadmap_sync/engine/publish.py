@@ -53,6 +53,10 @@ ROADMAP_RENDERERS: dict[str, Callable[[Report], str]] = {
 }
 
 
+# The stored format name of `report --view roadmap --format html`.
+ROADMAP_VIEW = "roadmap-html"
+
+
 class ReportError(Exception):
     """No report can be built (nothing recorded yet)."""
 
@@ -173,6 +177,8 @@ def publish(
     report_id = store.save_report(report.run_id, product, "html", ready.html, now)
     store.save_report(report.run_id, product, "markdown", ready.markdown, now)
     store.save_report(report.run_id, product, "json", render_json(report), now)
+    # The GO roadmap alone, for stakeholders: the worker serves it at /reports/roadmap.
+    store.save_report(report.run_id, product, ROADMAP_VIEW, render_roadmap_html(report), now)
     results: list[DeliveryResult] = []
     if config is not None:
         out_dir = config.report_dir or Path(settings.data_dir) / "reports"

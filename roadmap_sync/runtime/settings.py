@@ -102,7 +102,8 @@ class Settings(BaseSettings):
 
     # -- reliability and security (issue 10): the worker's HTTP limits -------------------------
     http_token: SecretStr | None = Field(
-        None, description="serve: bearer token required on /metrics and /reports/latest"
+        None,
+        description="serve: bearer token required on /metrics and /reports/{latest,roadmap}",
     )
     http_max_connections: int = Field(
         32, ge=4, le=1000, description="serve: open HTTP connections accepted at once"

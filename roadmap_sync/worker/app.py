@@ -431,7 +431,16 @@ class Worker:
 
     def latest_report(self) -> HttpResponse:
         """The newest HTML report from the store."""
-        found = self.store.latest_report(None, "html")
+        return self._stored("html")
+
+    def roadmap_view(self) -> HttpResponse:
+        """The GO roadmap of the newest report, alone."""
+        from roadmap_sync.engine.publish import ROADMAP_VIEW  # noqa: PLC0415 - jinja2 only when used
+
+        return self._stored(ROADMAP_VIEW)
+
+    def _stored(self, fmt: str) -> HttpResponse:
+        found = self.store.latest_report(None, fmt)
         if found is None:
             return HttpResponse(404, b"no report yet\n")
         _, content = found

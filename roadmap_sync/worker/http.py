@@ -6,7 +6,7 @@ same limit, headers are capped), buffers large bodies to temporary files instead
 answers from a fixed pool of threads whatever the number of open connections, stops accepting
 above a connection limit and closes idle keep-alive connections. On top of it this module adds
 a read deadline per request (a client that trickles its headers or body is cut off) and the
-bearer token that may guard ``/metrics`` and ``/reports/latest``.
+bearer token that may guard ``/metrics`` and ``/reports/*``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class HttpLimits:
     max_connections: int = 32
     read_timeout: float = 10.0
     idle_timeout: float = 15.0
-    token: str | None = None  # bearer token for /metrics and /reports/latest
+    token: str | None = None  # bearer token for /metrics and /reports/*
 
 
 class WorkerEndpoints(Protocol):
@@ -73,6 +73,10 @@ class WorkerEndpoints(Protocol):
 
     def latest_report(self) -> HttpResponse:
         """The newest HTML report."""
+        ...
+
+    def roadmap_view(self) -> HttpResponse:
+        """The GO roadmap of the newest report, alone (HTML)."""
         ...
 
 
@@ -147,6 +151,7 @@ ROUTES: dict[tuple[str, str], Endpoint] = {
     # Webhooks authenticate with their own secret (signature or ?token=).
     ("POST", "/webhooks/jira"): Endpoint(_webhook),
     ("GET", "/reports/latest"): Endpoint(lambda r, e: e.latest_report(), guarded=True),
+    ("GET", "/reports/roadmap"): Endpoint(lambda r, e: e.roadmap_view(), guarded=True),
 }
 UNAUTHORIZED = HttpResponse(
     401, b"unauthorized: send Authorization: Bearer <ROADMAP_SYNC_HTTP_TOKEN>\n",
