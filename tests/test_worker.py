@@ -90,8 +90,10 @@ def test_serves_the_newest_report_and_its_roadmap_view(
         publish(store, load_settings(), report, now, send=False)
     latest, view = worker.get("/reports/latest"), worker.get("/reports/roadmap")
     assert (latest.status_code, view.status_code) == (200, 200)
-    assert latest.headers["Content-Type"] == view.headers["Content-Type"] == (
-        "text/html; charset=utf-8"
+    assert (
+        latest.headers["Content-Type"]
+        == view.headers["Content-Type"]
+        == ("text/html; charset=utf-8")
     )
     for release in roadmap.releases:
         assert release.goal in view.text and release.goal in latest.text
