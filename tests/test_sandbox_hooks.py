@@ -267,3 +267,29 @@ def test_admin_webhook_registration_matches_the_hook(site: SandboxServer) -> Non
     person = {"Authorization": authorization(site.flavor, "pat@example.com", "person-token")}
     refused = requests.post(url, json={"url": "http://127.0.0.1:9/hook"}, headers=person, timeout=5)
     assert refused.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--generate", "-5"),
+        ("--generate", "0"),
+        ("--port", "-1"),
+        ("--port", "70000"),
+        ("--search-lag", "-2"),
+        ("--search-lag", "nan"),
+        ("--result-window", "0"),
+    ],
+)
+def test_serve_refuses_numbers_out_of_range(option: str, value: str) -> None:
+    """A negative issue count, an impossible port or lag is a usage error naming the option,
+    not a sandbox that silently serves nothing or fails later."""
+    done = subprocess.run(
+        [sys.executable, "-m", "roadmap_sync", "sandbox", "serve", option, value],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert f"argument {option}: {value} is out of range" in done.stderr

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import sys
 from pathlib import Path
+from typing import Any
 
 from roadmap_sync.runtime.http import wait_for_signal
 from roadmap_sync.sandbox.catalog import FLAVORS
@@ -14,11 +16,29 @@ from roadmap_sync.sandbox.server import DEFAULT_EMAIL, DEFAULT_TOKEN, SandboxSer
 from roadmap_sync.sandbox.store import SiteData
 
 
+def _bounded(kind: type[int] | type[float], low: float, high: float | None = None) -> Any:
+    """An argparse type: a number within [low, high]; anything else is a usage error (exit 2)."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not (low <= value <= (math.inf if high is None else high)):
+            within = f"at least {low:g}" if high is None else f"from {low:g} to {high:g}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range: {within}")
+        return value
+
+    return parse
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sandbox serve``."""
     parser.add_argument("--flavor", choices=FLAVORS, default="cloud")
     parser.add_argument("--host", default="127.0.0.1", help="interface (default: loopback)")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument(
+        "--port", type=_bounded(int, 0, 65535), default=0, help="0 picks a free port"
+    )
     parser.add_argument(
         "--data",
         type=Path,
@@ -27,19 +47,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help='JSON {"projects": [...], "issues": [...]} in Jira REST shape; repeatable',
     )
-    parser.add_argument("--generate", type=int, metavar="N", help="generate N issues")
+    parser.add_argument("--generate", type=_bounded(int, 1), metavar="N", help="generate N issues")
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     parser.add_argument("--email", default=DEFAULT_EMAIL, help="Cloud login e-mail")
     parser.add_argument("--token", default=DEFAULT_TOKEN, help="API token / personal access token")
     parser.add_argument(
         "--search-lag",
-        type=float,
+        type=_bounded(float, 0, 3600),
         metavar="SECONDS",
         help="how far search lags behind writes (default: 2 on cloud, 0 on datacenter)",
     )
     parser.add_argument(
         "--result-window",
-        type=int,
+        type=_bounded(int, 1),
         metavar="N",
         help="datacenter: refuse startAt+maxResults past N, like OpenSearch (default: none)",
     )
