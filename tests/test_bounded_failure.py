@@ -84,6 +84,30 @@ def test_rate_limit_waits_are_bounded_by_the_max_wait() -> None:
         assert tally(site)["issue_put"] <= 4  # 0.2 s three times would exceed 0.5 s
 
 
+def test_a_retry_after_wait_never_outlasts_the_write_deadline() -> None:
+    """Jira asks for a 2 s wait with 0.5 s left before the run's write deadline: the write is
+    given up at once (one request each, no wait started), while with time to spare the same
+    Retry-After is waited and the write lands."""
+    with SandboxServer(site_data(100, seed=12), flavor="datacenter") as site:
+        policy = RetryPolicy(attempts=3, max_wait=30, backoff_initial=0.01, backoff_max=0.02)
+        tracker = tracker_for(site, policy, concurrency=1)
+        plan = make_plan(load_roadmap(EXAMPLE), tracker, today=TODAY, now=NOW)
+        late, early = plan.labels.changes[:3], plan.labels.changes[3:4]
+        clock = FakeClock()
+        breaker = WriteBreaker(WriteLimits(failure_limit=10, deadline=60), clock)
+        arm(site, endpoint="issue_put", kind="rate_limit", retry_after=2, times=-1)
+        clock.now = 59.5
+        outcomes = tracker.apply(late, breaker)
+        assert [outcome.ok for outcome in outcomes] == [False, False, False]
+        assert tally(site)["issue_put"] == 3
+        requests.delete(f"{site.url}/_sandbox/faults", timeout=5).raise_for_status()
+        arm(site, endpoint="issue_put", kind="rate_limit", retry_after=2, times=1)
+        clock.now = 0.0
+        (outcome,) = tracker.apply(early, breaker)
+        assert outcome.ok, outcome.error
+        assert tally(site)["issue_put"] == 5
+
+
 def test_dead_data_center_stops_the_run_early_and_audits_every_write(
     tmp_path: Path,
 ) -> None:

@@ -64,6 +64,10 @@ class WriteBreaker:
             self._reason = self._halt()
         return self._reason
 
+    def time_left(self) -> float:
+        """Seconds until the run's write deadline (negative once it has passed)."""
+        return self.limits.deadline - (self._clock() - self._started)
+
     def allow(self) -> bool:
         """Whether the next write may be sent."""
         with self._lock:

@@ -123,11 +123,12 @@ class RetryDecider:
 
 class _CallBudget:
     """One request's allowance: ``attempts`` failures that back off, and up to ``max_wait``
-    seconds of server-requested waits that burn no attempt."""
+    seconds of server-requested waits that burn no attempt; none of them past ``time_left``."""
 
-    def __init__(self, decider: RetryDecider) -> None:
+    def __init__(self, decider: RetryDecider, time_left: Callable[[], float] | None) -> None:
         self.decider = decider
         self.policy = decider.policy
+        self.time_left = time_left
         self.failures = 0
         self.waits = 0
         self.waited = 0.0
@@ -136,6 +137,14 @@ class _CallBudget:
         decision = self.decider(error)
         if decision is False:
             return False
+        if self.time_left is not None:
+            # The caller's deadline (a run's ROADMAP_SYNC_WRITE_DEADLINE) outranks the server's
+            # Retry-After: a wait that would end past it is not started. A backoff is at most
+            # ``backoff_max``, so it is only refused once the time is up.
+            left = self.time_left()
+            if left <= 0 or (decision is not True and decision > left):
+                log.warning("retry_past_deadline", seconds_left=round(max(left, 0.0), 3))
+                return False
         if decision is True:
             self.failures += 1
             return self.failures < self.policy.attempts
@@ -151,10 +160,15 @@ class _CallBudget:
 
 
 def call_with_retry(
-    action: Callable[[], T], policy: RetryPolicy, decider: RetryDecider | None = None
+    action: Callable[[], T],
+    policy: RetryPolicy,
+    decider: RetryDecider | None = None,
+    *,
+    time_left: Callable[[], float] | None = None,
 ) -> T:
-    """Run ``action`` until it succeeds, the policy gives up, or the error is permanent."""
-    budget = _CallBudget(decider or RetryDecider(policy))
+    """Run ``action`` until it succeeds, the policy gives up, the error is permanent, or
+    (``time_left``, seconds) the caller's deadline leaves no time for the next wait."""
+    budget = _CallBudget(decider or RetryDecider(policy), time_left)
     for attempt in stamina.retry_context(
         on=budget,
         attempts=None,  # the budget decides: failures counted, Retry-After waits not

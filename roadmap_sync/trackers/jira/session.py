@@ -74,15 +74,16 @@ class JiraHttp:
         if self._on_request:
             self._on_request(endpoint)
 
-    def retried(self, action: Callable[[], T]) -> T:
+    def retried(self, action: Callable[[], T], time_left: Callable[[], float] | None = None) -> T:
         """Run `action` under the retry policy (Retry-After honoured, transient errors retried),
-        each attempt paced by the quota headers of the responses before it."""
+        each attempt paced by the quota headers of the responses before it; no wait is started
+        that would end past `time_left` (seconds, e.g. the run's write deadline)."""
 
         def paced() -> T:
             self.pacer.wait()
             return action()
 
-        return call_with_retry(paced, self.policy, self._decider)
+        return call_with_retry(paced, self.policy, self._decider, time_left=time_left)
 
     def post_json(self, path: str, body: Any, endpoint: str, *, v3: bool = False) -> Any:
         """POST a JSON document; a failure for good is a ``TrackerError`` with a safe message."""

@@ -80,11 +80,11 @@ class LabelWriter:
     def _apply_one(self, change: LabelChange, breaker: WriteBreaker) -> ApplyOutcome:
         if not breaker.allow():
             return ApplyOutcome(change, ok=False, error=f"not sent: {breaker.reason}")
-        outcome = self._put(change)
+        outcome = self._put(change, breaker)
         breaker.record(outcome.ok)
         return outcome
 
-    def _put(self, change: LabelChange) -> ApplyOutcome:
+    def _put(self, change: LabelChange, breaker: WriteBreaker) -> ApplyOutcome:
         operations = [{"add": label} for label in change.add]
         operations += [{"remove": label} for label in change.remove]
         body = json.dumps({"update": {"labels": operations}})
@@ -97,7 +97,7 @@ class LabelWriter:
             self.http.session.put(url, params={"notifyUsers": "false"}, data=body)
 
         try:
-            self.http.retried(attempt)
+            self.http.retried(attempt, time_left=breaker.time_left)
         except (JIRAError, requests.RequestException) as error:
             log.warning("label_write_failed", issue=change.key, error=describe(error))
             return ApplyOutcome(change, ok=False, error=describe(error))
@@ -118,7 +118,7 @@ class LabelWriter:
             for start in range(0, len(keys), BULK_LIMIT):
                 batch = keys[start : start + BULK_LIMIT]
                 if breaker.allow():
-                    problems = self._bulk_task(option, label, batch)
+                    problems = self._bulk_task(option, label, batch, breaker)
                     breaker.record(len(problems) < len(batch))
                 else:
                     problems = dict.fromkeys(batch, f"not sent: {breaker.reason}")
@@ -127,7 +127,9 @@ class LabelWriter:
                     failed.add((key, option, label))
         return [_bulk_outcome(c, errors.get(c.key), failed) for c in changes]
 
-    def _bulk_task(self, option: str, label: str, keys: list[str]) -> dict[str, str]:
+    def _bulk_task(
+        self, option: str, label: str, keys: list[str], breaker: WriteBreaker
+    ) -> dict[str, str]:
         """Run one bulk edit to completion; the keys that failed, with why."""
         body = json.dumps(
             {
@@ -152,7 +154,7 @@ class LabelWriter:
             return str(self.http.session.post(submit_url, data=body).json()["taskId"])
 
         try:
-            task_id = self.http.retried(submit)
+            task_id = self.http.retried(submit, time_left=breaker.time_left)
             progress = self._poll(task_id, len(keys))
         except (JIRAError, requests.RequestException, TrackerError) as error:
             log.warning("bulk_edit_failed", option=option, label=label, error=describe(error))
