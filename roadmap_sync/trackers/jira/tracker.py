@@ -186,19 +186,36 @@ class JiraTracker:
         journal = self._recent.recent() if self.jira_site.cloud else {}
         suspects: set[str] = set()
         shared: dict[Any, Any] = {}  # equal values of this read as one object (convert.py)
+        # The loop below runs once per issue of the scope (80,000 in bench/steady_state.py):
+        # lookups are hoisted, and the scope is checked on the converted item, whose project
+        # is derived as _in_scope derives it, instead of walking the JSON twice.
+        epic_link_field = self.jira_site.epic_link_field
+        story_points_field = self.jira_site.story_points_field
+        issue_ids = self._issue_ids
+        projects = scope.projects
         for page in pages:
             items = []
             for issue in page:
-                if not self._in_scope(issue, scope):
-                    continue
-                change = journal.get(issue["key"])
-                if change is not None:
-                    self._issue_ids[issue["key"]] = str(issue["id"])
-                    if not shows_change(issue, change):
-                        suspects.add(issue["key"])  # stale in search: read it back below
+                key = issue["key"]
+                if journal and (change := journal.get(key)) is not None:
+                    if not self._in_scope(issue, scope):
                         continue
-                    del journal[issue["key"]]
-                items.append(self._convert(issue, shared))
+                    issue_ids[key] = str(issue["id"])
+                    if not shows_change(issue, change):
+                        suspects.add(key)  # stale in search: read it back below
+                        continue
+                    del journal[key]
+                item = item_from_json(
+                    issue,
+                    epic_link_field=epic_link_field,
+                    story_points_field=story_points_field,
+                    shared=shared,
+                )
+                if item.project not in projects:
+                    self._in_scope(issue, scope)  # logs the dropped issue
+                    continue
+                issue_ids[key] = str(issue["id"])
+                items.append(item)
             yield from items
             if progress is not None:
                 progress(len(items))
