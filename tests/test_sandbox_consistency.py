@@ -202,3 +202,28 @@ def test_default_search_lag_is_a_real_sites(flavor: str, lag: float) -> None:
     with SandboxServer(site_data(60), flavor=flavor) as site:  # type: ignore[arg-type]
         status = requests.get(f"{site.url}/_sandbox/index", timeout=5).json()
         assert status == {"searchLag": lag, "lagging": 0}
+
+
+def test_keyset_pages_answer_as_a_full_evaluation_does(datacenter: SandboxServer) -> None:
+    """``key > X ORDER BY key`` (the keyset paging Atlassian recommends past the window) is
+    answered by seeking in the kept matches; it returns exactly what evaluating every issue
+    returns, follows edits at once, and a bound that is no issue key is still Jira's 400."""
+    base = "project = ACME AND summary !~ zzmoved"
+    search = datacenter.app.search
+    everything = list(search.run(f"{base} ORDER BY key ASC"))
+    assert len(everything) > 100  # past the window: what keyset paging is for
+    for after in (everything[0], everything[7], everything[-2], everything[-1]):
+        jql = f'{base} AND key > "{after}" ORDER BY key ASC'
+        slow = search.run(jql)
+        assert search._past_key(jql, None) == slow
+        assert list(slow) == everything[everything.index(after) + 1 :]
+        page = _dc_page(datacenter, jql, 0, 5).json()
+        assert [i["key"] for i in page["issues"]] == list(slow[:5])
+        assert page["total"] == len(slow)
+    moved = everything[10]
+    person_edit(datacenter, moved, {"fields": {"summary": "zzmoved elsewhere"}})
+    jql = f'{base} AND key > "{everything[5]}" ORDER BY key ASC'
+    keys = [i["key"] for i in _dc_page(datacenter, jql, 0, 100).json()["issues"]]
+    assert moved not in keys and keys == list(search.run(jql))[:100]
+    refused = _dc_page(datacenter, f'{base} AND key > "ZZZ-1" ORDER BY key ASC', 0, 5)
+    assert refused.status_code == 400

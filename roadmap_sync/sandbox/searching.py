@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from roadmap_sync.jql.ast import And, Clause, Literal, Operator, Query
 from roadmap_sync.jql.parser import JqlError, parse
 from roadmap_sync.sandbox.catalog import SPRINT_FIELD, STORY_POINTS_FIELD, Account
 from roadmap_sync.sandbox.errors import ApiError
@@ -51,6 +52,8 @@ class SearchEngine:
         self._vocabulary_at = -1
         self._vocabulary_cache: tuple[frozenset[str], ...] = (frozenset(),) * 3
         self._cached: tuple[tuple[str, str, int], tuple[str, ...]] | None = None
+        # Keyset paging: the last query without its `key > X` bound, and its matches.
+        self._keyset_base: tuple[tuple[Query, str, int], tuple[str, ...]] | None = None
         self.users = UserDirectory.of(store.accounts)
 
     def context(self, account: Account | None = None) -> JqlContext:
@@ -106,7 +109,16 @@ class SearchEngine:
     ) -> tuple[str, ...]:
         """Evaluate a query now, over the index: the matching keys in the query's order."""
         try:
-            compiled = compile_query(parse(jql), self.context(account))
+            query = parse(jql)
+        except JqlError as error:
+            raise ApiError(400, error.messages) from error
+        return self._evaluate(query, account, reconciled)
+
+    def _evaluate(
+        self, query: Query, account: Account | None, reconciled: frozenset[str] = frozenset()
+    ) -> tuple[str, ...]:
+        try:
+            compiled = compile_query(query, self.context(account))
         except JqlError as error:
             raise ApiError(400, error.messages) from error
         with self.store.lock:
@@ -148,10 +160,67 @@ class SearchEngine:
         # With a lagging index, what search sees changes without a change to the site.
         if cached is not None and cached[0] == tag and self.store.index.lag <= 0:
             return cached[1]
-        keys = self.run(jql, account)
+        keys = self._past_key(jql, account)
+        if keys is None:
+            keys = self.run(jql, account)
         with self._lock:
             self._cached = (tag, keys)
         return keys
+
+    def _past_key(self, jql: str, account: Account | None) -> tuple[str, ...] | None:
+        """``<query> AND key > X ORDER BY key`` within one project, answered as Jira's index
+        does: by seeking past X in the query's ordered matches, which are kept until the site
+        changes, instead of evaluating every issue again for each page of a keyset read.
+        None when the query has another shape (``run`` answers it, errors included)."""
+        if self.store.index.lag > 0:
+            return None
+        try:
+            query = parse(jql)
+        except JqlError:
+            return None
+        where = query.where
+        order = [(k.field.name.lower(), k.direction or "asc") for k in query.order_by]
+        if not isinstance(where, And) or order != [("key", "asc")]:
+            return None
+        bounds = [
+            c
+            for c in where.children
+            if isinstance(c, Clause)
+            and c.field.name.lower() == "key"
+            and c.operator is Operator.GREATER
+            and isinstance(c.operand, Literal)
+        ]
+        if len(bounds) != 1:
+            return None
+        (bound,) = bounds
+        rest = tuple(c for c in where.children if c is not bound)
+        base = Query(rest[0] if len(rest) == 1 else And(rest), query.order_by)
+        tag = (base, account.account_id if account is not None else "", self.store.generation)
+        with self._lock:
+            kept = self._keyset_base
+        if kept is not None and kept[0] == tag:
+            matches = kept[1]
+        else:
+            matches = self._evaluate(base, account)
+            with self._lock:
+                self._keyset_base = (tag, matches)
+        project = str(bound.operand.value).rpartition("-")[0].upper()  # type: ignore[union-attr]
+        # `key > X` is monotone along the key order only within X's project.
+        if not all(key.rpartition("-")[0].upper() == project for key in matches):
+            return None
+        try:
+            past = compile_query(Query(bound), self.context(account))
+        except JqlError:
+            return None
+        issues = self.store.issues
+        low, high = 0, len(matches)
+        while low < high:  # the first match past X
+            middle = (low + high) // 2
+            if past.matches(issues[matches[middle]]):
+                high = middle
+            else:
+                low = middle + 1
+        return matches[low:]
 
 
 def encode_token(session_id: str, offset: int) -> str:
