@@ -52,8 +52,9 @@ class SearchEngine:
         self._vocabulary_at = -1
         self._vocabulary_cache: tuple[frozenset[str], ...] = (frozenset(),) * 3
         self._cached: tuple[tuple[str, str, int], tuple[str, ...]] | None = None
-        # Keyset paging: the last query without its `key > X` bound, and its matches.
-        self._keyset_base: tuple[tuple[Query, str, int], tuple[str, ...]] | None = None
+        # Keyset paging: the last query without its `key > X` bound, its matches, and the one
+        # project they all belong to ("" when they span several).
+        self._keyset_base: tuple[tuple[Query, str, int], tuple[str, ...], str] | None = None
         self.users = UserDirectory.of(store.accounts)
 
     def context(self, account: Account | None = None) -> JqlContext:
@@ -199,14 +200,16 @@ class SearchEngine:
         with self._lock:
             kept = self._keyset_base
         if kept is not None and kept[0] == tag:
-            matches = kept[1]
+            _, matches, only = kept
         else:
             matches = self._evaluate(base, account)
+            projects = {key.rpartition("-")[0].upper() for key in matches}
+            only = projects.pop() if len(projects) == 1 else ""
             with self._lock:
-                self._keyset_base = (tag, matches)
-        project = str(bound.operand.value).rpartition("-")[0].upper()  # type: ignore[union-attr]
+                self._keyset_base = (tag, matches, only)
         # `key > X` is monotone along the key order only within X's project.
-        if not all(key.rpartition("-")[0].upper() == project for key in matches):
+        project = str(bound.operand.value).rpartition("-")[0].upper()  # type: ignore[union-attr]
+        if matches and project != only:
             return None
         try:
             past = compile_query(Query(bound), self.context(account))
