@@ -314,6 +314,11 @@ class SteadySync:
             maintenance=maintenance,
         )
 
+    def _local_day(self, moment: dt.datetime) -> dt.date:
+        """The site's day at ``moment``: what a run's traces were computed for, as the runner
+        computes "today" (overdue releases, the horizon)."""
+        return moment.astimezone(ZoneInfo(self.timezone)).date()
+
     def _baseline(self, roadmap: Roadmap, latest: RunRecord) -> Baseline | None:
         """The baseline of the last recorded run: kept in memory, else loaded from the store."""
         kept = self._baselines.get(roadmap.product)
@@ -326,9 +331,13 @@ class SteadySync:
             if item is None:
                 return None
             items.append(item)
-        today = latest.started_at.astimezone(ZoneInfo(self.timezone)).date()
         return Baseline(
-            latest.run_id, latest.started_at, today, tuple(items), {r.key: r for r in rows}, None
+            latest.run_id,
+            latest.started_at,
+            self._local_day(latest.started_at),
+            tuple(items),
+            {r.key: r for r in rows},
+            None,
         )
 
     def _remember(self, roadmap: Roadmap, result: SyncResult) -> None:
@@ -346,11 +355,10 @@ class SteadySync:
                 else item
                 for item in items
             ]
-        today = run.started_at.astimezone(ZoneInfo(self.timezone)).date()
         self._baselines[roadmap.product] = Baseline(
             run.run_id,
             run.started_at,
-            today,
+            self._local_day(run.started_at),
             tuple(items),
             {row.key: row for row in result.rows},
             plan.classification,

@@ -109,11 +109,7 @@ class SearchEngine:
         self, jql: str, account: Account | None = None, reconciled: frozenset[str] = frozenset()
     ) -> tuple[str, ...]:
         """Evaluate a query now, over the index: the matching keys in the query's order."""
-        try:
-            query = parse(jql)
-        except JqlError as error:
-            raise ApiError(400, error.messages) from error
-        return self._evaluate(query, account, reconciled)
+        return self._evaluate(_parsed(jql), account, reconciled)
 
     def _evaluate(
         self, query: Query, account: Account | None, reconciled: frozenset[str] = frozenset()
@@ -161,23 +157,20 @@ class SearchEngine:
         # With a lagging index, what search sees changes without a change to the site.
         if cached is not None and cached[0] == tag and self.store.index.lag <= 0:
             return cached[1]
-        keys = self._past_key(jql, account)
+        query = _parsed(jql)
+        keys = self._past_key(query, account)
         if keys is None:
-            keys = self.run(jql, account)
+            keys = self._evaluate(query, account)
         with self._lock:
             self._cached = (tag, keys)
         return keys
 
-    def _past_key(self, jql: str, account: Account | None) -> tuple[str, ...] | None:
+    def _past_key(self, query: Query, account: Account | None) -> tuple[str, ...] | None:
         """``<query> AND key > X ORDER BY key`` within one project, answered as Jira's index
         does: by seeking past X in the query's ordered matches, which are kept until the site
         changes, instead of evaluating every issue again for each page of a keyset read.
-        None when the query has another shape (``run`` answers it, errors included)."""
+        None when the query has another shape (a full evaluation answers it, errors included)."""
         if self.store.index.lag > 0:
-            return None
-        try:
-            query = parse(jql)
-        except JqlError:
             return None
         where = query.where
         order = [(k.field.name.lower(), k.direction or "asc") for k in query.order_by]
@@ -224,6 +217,14 @@ class SearchEngine:
             else:
                 low = middle + 1
         return matches[low:]
+
+
+def _parsed(jql: str) -> Query:
+    """A query's syntax tree; a query Jira would reject is its 400."""
+    try:
+        return parse(jql)
+    except JqlError as error:
+        raise ApiError(400, error.messages) from error
 
 
 def encode_token(session_id: str, offset: int) -> str:

@@ -158,7 +158,7 @@ class JiraTracker:
             project = str(issue.get("key", "")).rpartition("-")[0]
         if project in scope.projects:
             return True
-        log.warning("out_of_scope_issue_dropped", issue=issue.get("key"), project=project)
+        _log_dropped(issue.get("key"), project)
         return False
 
     def fetch_items(
@@ -187,8 +187,8 @@ class JiraTracker:
         suspects: set[str] = set()
         shared: dict[Any, Any] = {}  # equal values of this read as one object (convert.py)
         # The loop below runs once per issue of the scope (80,000 in bench/steady_state.py):
-        # lookups are hoisted, and the scope is checked on the converted item, whose project
-        # is derived as _in_scope derives it, instead of walking the JSON twice.
+        # lookups are hoisted, and the scope is checked on the converted item's project (the
+        # issue's project key, else its key's prefix) instead of walking the JSON twice.
         epic_link_field = self.jira_site.epic_link_field
         story_points_field = self.jira_site.story_points_field
         issue_ids = self._issue_ids
@@ -212,7 +212,7 @@ class JiraTracker:
                     shared=shared,
                 )
                 if item.project not in projects:
-                    self._in_scope(issue, scope)  # logs the dropped issue
+                    _log_dropped(key, item.project)
                     continue
                 issue_ids[key] = str(issue["id"])
                 items.append(item)
@@ -427,3 +427,8 @@ def _version(raw: dict[str, Any]) -> VersionInfo:
         released=bool(raw.get("released")),
         archived=bool(raw.get("archived")),
     )
+
+
+def _log_dropped(key: object, project: object) -> None:
+    """A search result outside the scope's projects, dropped (Jira should never send one)."""
+    log.warning("out_of_scope_issue_dropped", issue=key, project=project)
