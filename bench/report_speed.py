@@ -27,13 +27,13 @@ import gc
 import statistics
 import sys
 import tempfile
-import time
 import tracemalloc
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
+from bench.common import timed
 from roadmap_sync.core.classify import classify
 from roadmap_sync.core.model import BacklogItem
 from roadmap_sync.core.records import ItemSnapshot, alignment_score, snapshot_items
@@ -96,14 +96,6 @@ def record(
     store.record_snapshot(run_id, rows, ())
     store.finish_run(run_id, "ok", {"items": len(rows)}, at, alignment_score(rows))
     return run_id
-
-
-def timed(action: Callable[[], T]) -> tuple[T, float]:
-    """The action's result and its wall time, with garbage from earlier rounds collected first."""
-    gc.collect()
-    started = time.perf_counter()
-    result = action()
-    return result, time.perf_counter() - started
 
 
 @dataclass

@@ -59,6 +59,7 @@ from typing import Any, TypeVar
 
 import requests
 
+from bench.common import median, timed, verdict
 from roadmap_sync.core.retention import RetentionPolicy
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.engine import consistency
@@ -497,14 +498,6 @@ def bare_read(site: Sandbox, jql: str, fields: Sequence[str]) -> int:
                 return issues
 
 
-def timed(action: Callable[[], T]) -> tuple[T, float]:
-    """``action()`` and its wall seconds, after a full collection."""
-    gc.collect()
-    started = time.perf_counter()
-    value = action()
-    return value, time.perf_counter() - started
-
-
 def child_env(site: Sandbox, data_dir: Path) -> dict[str, str]:
     """The environment that points the CLI at the sandbox."""
     env = dict(os.environ)
@@ -677,16 +670,6 @@ CELL = 36
 def row(label: str, cells: Sequence[str]) -> None:
     """One line of the table."""
     print(f"{label:<{LABEL}}" + "".join(f"{cell:<{CELL}}" for cell in cells).rstrip())
-
-
-def verdict(ok: bool) -> str:
-    """met / NOT met."""
-    return "met" if ok else "NOT met"
-
-
-def median(values: Sequence[float]) -> float:
-    """The median, NaN when empty."""
-    return statistics.median(values) if values else math.nan
 
 
 def print_day(results: Sequence[DayFigures], args: argparse.Namespace) -> None:

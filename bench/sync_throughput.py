@@ -37,7 +37,6 @@ import math
 import os
 import re
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,7 @@ from typing import Any, TypeVar
 
 import requests
 
+from bench.common import median, timed, verdict
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.engine.roadmap_files import load_roadmap
 from roadmap_sync.engine.sync import SyncPlan, apply_plan, make_plan
@@ -298,14 +298,6 @@ def bulk_floor(plan: SyncPlan) -> int:
     return sum(math.ceil(n / MAX_BULK_ISSUES) for n in groups.values())
 
 
-def timed(action: Callable[[], T]) -> tuple[T, float]:
-    """``action()`` and its wall time, after a full collection so runs start alike."""
-    gc.collect()
-    started = time.perf_counter()
-    value = action()
-    return value, time.perf_counter() - started
-
-
 def plan_once(roadmap: Roadmap, tracker: JiraTracker) -> SyncPlan:
     """One ``make_plan`` with the bench's fixed clock."""
     return make_plan(roadmap, tracker, today=TODAY, now=NOW)
@@ -463,16 +455,8 @@ def _tally_text(tally: dict[str, int]) -> str:
     return " ".join(f"{k}={v:,}" for k, v in sorted(tally.items())) or "(none)"
 
 
-def _median(values: Sequence[float]) -> float:
-    return statistics.median(values) if values else math.nan
-
-
 def _ratio(actual: int, minimum: int) -> str:
     return f"{actual:,} / {minimum:,} = {actual / minimum:.2f}x" if minimum else f"{actual:,} / 0"
-
-
-def _verdict(ok: bool) -> str:
-    return "met" if ok else "NOT met"
 
 
 def print_requests(results: Sequence[FlavorResult]) -> None:
@@ -536,16 +520,16 @@ def print_requests(results: Sequence[FlavorResult]) -> None:
 
 def _cpu_ratio(result: FlavorResult) -> float:
     """Both processes' CPU for make_plan over the same for the bare loop (medians)."""
-    plan = _median(result.plan_cpu) + _median(result.plan_sandbox_cpu)
-    return plan / (_median(result.bare_cpu) + _median(result.bare_sandbox_cpu))
+    plan = median(result.plan_cpu) + median(result.plan_sandbox_cpu)
+    return plan / (median(result.bare_cpu) + median(result.bare_sandbox_cpu))
 
 
 def print_timing(results: Sequence[FlavorResult], runs: int) -> None:
     """Section 2: make_plan and its read part against the bare loop."""
     print(f"\n2. Read wall time, median of {runs} run(s), same sandbox, same pages")
-    bare = [_median(r.bare_seconds) for r in results]
-    read = [_median(r.read_seconds) for r in results]
-    plan = [_median(r.plan_seconds) for r in results]
+    bare = [median(r.bare_seconds) for r in results]
+    read = [median(r.read_seconds) for r in results]
+    plan = [median(r.plan_seconds) for r in results]
 
     def cells(values: Sequence[float], runs_of: Callable[[FlavorResult], list[float]]) -> list[str]:
         return [
@@ -567,24 +551,21 @@ def print_timing(results: Sequence[FlavorResult], runs: int) -> None:
     _row("  make_plan / bare", [f"{p / b:.2f}x" for p, b in zip(plan, bare, strict=True)])
     _row(
         f"  target make_plan <= {TARGET_RATIO}x bare",
-        [_verdict(p / b <= TARGET_RATIO) for p, b in zip(plan, bare, strict=True)],
+        [verdict(p / b <= TARGET_RATIO) for p, b in zip(plan, bare, strict=True)],
     )
     _row("  (pages per bare pass)", [f"{r.bare_pages:,}" for r in results])
     print("  CPU seconds behind the wall times (medians; the machine's other load does not count):")
     _row(
         "  bot CPU: bare | make_plan",
         [
-            f"{_median(r.bare_cpu):.2f} | {_median(r.plan_cpu):.2f} s"
-            f" ({_median(r.plan_cpu) / _median(r.bare_cpu):.2f}x)"
+            f"{median(r.bare_cpu):.2f} | {median(r.plan_cpu):.2f} s"
+            f" ({median(r.plan_cpu) / median(r.bare_cpu):.2f}x)"
             for r in results
         ],
     )
     _row(
         "  sandbox CPU: bare | make_plan",
-        [
-            f"{_median(r.bare_sandbox_cpu):.2f} | {_median(r.plan_sandbox_cpu):.2f} s"
-            for r in results
-        ],
+        [f"{median(r.bare_sandbox_cpu):.2f} | {median(r.plan_sandbox_cpu):.2f} s" for r in results],
     )
     _row(
         "  (bot + sandbox CPU) make_plan / bare",
@@ -616,7 +597,7 @@ def print_memory(results: Sequence[FlavorResult]) -> None:
     )
     _row(
         f"  target < {TARGET_MB} MB (both figures)",
-        [_verdict(max(r.tracemalloc_peak, r.maxrss_delta) < TARGET_MB * MB) for r in results],
+        [verdict(max(r.tracemalloc_peak, r.maxrss_delta) < TARGET_MB * MB) for r in results],
     )
 
 
