@@ -6,6 +6,8 @@ import datetime as dt
 import io
 import json
 
+import pytest
+
 from roadmap_sync.commands.plan_output import plan_document, write_plan_json
 from roadmap_sync.engine.roadmap_files import load_roadmap
 from roadmap_sync.engine.sync import make_plan
@@ -33,3 +35,22 @@ def test_streamed_plan_equals_the_whole_document() -> None:
     assert json.loads(two.getvalue()) == [whole] * 2
     assert len(plan.items) > 1_000  # more than one write's worth of items
     assert one.getvalue().count("\n") == -(-len(plan.items) // 1_000) + 2
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "ascii"])
+def test_plan_json_is_the_same_document_on_any_output_encoding(encoding: str) -> None:
+    """orjson writes UTF-8 as is; an output that cannot take it gets ASCII escapes."""
+    now = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
+    with SandboxServer(site_data(300, seed=5), flavor="cloud") as server:
+        tracker = registry.connect(
+            ConnectOptions(server.url, "bot@example.com", server.token, POLICY)
+        )
+        roadmap = load_roadmap(REPO / "config" / "roadmap.example.yaml")
+        plan = make_plan(roadmap, tracker, today=now.date(), now=now)
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding=encoding)
+    write_plan_json([plan], out)
+    out.flush()
+    assert json.loads(raw.getvalue().decode(encoding)) == json.loads(
+        json.dumps(plan_document(plan))
+    )

@@ -113,17 +113,17 @@ def _prime_recent_writes(ctx: CommandContext, roadmaps: list[Roadmap], tracker: 
     """Labels written minutes ago may not be in Jira Cloud's search yet: the recorded audit
     tells the tracker which issues to read back as they are now (best effort: a plan needs
     no state store, and never creates one)."""
-    from roadmap_sync.engine.consistency import prime_recent_writes  # noqa: PLC0415
-    from roadmap_sync.engine.runner import utc_now  # noqa: PLC0415
     from roadmap_sync.state.errors import StoreError  # noqa: PLC0415
 
     try:
         store = _open_existing_store(ctx)
         if store is None:
-            return
+            return  # before importing the priming's modules: a third of a second of start-up
+        from roadmap_sync.engine.consistency import prime_recent_writes  # noqa: PLC0415
+
         with store:
             for roadmap in roadmaps:
-                prime_recent_writes(tracker, store, roadmap, utc_now())
+                prime_recent_writes(tracker, store, roadmap, dt.datetime.now(dt.UTC))
     except StoreError:
         return
 

@@ -20,7 +20,7 @@ from roadmap_sync.core.baseline import FieldChange
 from roadmap_sync.trackers.base import TrackerError
 from roadmap_sync.trackers.jira.errors import describe
 from roadmap_sync.trackers.jira.jql import keys_jql
-from roadmap_sync.trackers.jira.session import JiraHttp
+from roadmap_sync.trackers.jira.session import JiraHttp, json_of
 
 __all__ = ["read_changelogs"]
 
@@ -91,7 +91,7 @@ def _cloud(
             def fetch(payload: dict[str, Any] = body) -> Any:
                 http.counted("changelog")
                 response = http.session.post(url, json=payload)
-                return response.json()
+                return json_of(response)
 
             page = http.retried(fetch)
             for entry in page.get("issueChangeLogs") or ():

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import orjson
 import requests
 from jira import JIRA, JIRAError
 
@@ -17,10 +18,25 @@ from roadmap_sync.trackers.base import TrackerError
 from roadmap_sync.trackers.jira.errors import describe
 from roadmap_sync.trackers.jira.pacing import QuotaPacer
 
-__all__ = ["JiraHttp"]
+__all__ = ["JiraHttp", "json_of"]
 
 T = TypeVar("T")
 V3 = "{server}/rest/api/3/{path}"
+
+
+def json_of(response: requests.Response) -> Any:
+    """A response's JSON body, decoded by orjson.
+
+    A 100,000-issue read decodes about 110 MB of search pages, which the standard library's
+    decoder takes twice as long over (bench/steady_state.py): that decode is on the read's
+    critical path. A body orjson refuses (not UTF-8, NaN, a lone surrogate, cut short) goes
+    through ``Response.json`` as before, so what decodes there still decodes, and a body that
+    does not raises the ``requests`` error the retry policy treats as transient.
+    """
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return response.json()
 
 
 class JiraHttp:
@@ -91,7 +107,7 @@ class JiraHttp:
 
         def attempt() -> Any:
             self.counted(endpoint)
-            return self.session.post(url, json=body).json()
+            return json_of(self.session.post(url, json=body))
 
         try:
             return self.retried(attempt)
@@ -106,7 +122,7 @@ class JiraHttp:
 
         def attempt() -> Any:
             self.counted(endpoint)
-            return self.session.get(url, params=params).json()
+            return json_of(self.session.get(url, params=params))
 
         try:
             return self.retried(attempt)

@@ -43,7 +43,7 @@ from roadmap_sync.trackers.jira.jql import (
 )
 from roadmap_sync.trackers.jira.pacing import IssueWriteSpacer
 from roadmap_sync.trackers.jira.paging import RECONCILE_LIMIT, SearchPager
-from roadmap_sync.trackers.jira.session import JiraHttp
+from roadmap_sync.trackers.jira.session import JiraHttp, json_of
 from roadmap_sync.trackers.jira.site import JiraSite
 from roadmap_sync.trackers.jira.writes import LabelWriter
 
@@ -251,7 +251,7 @@ class JiraTracker:
 
         def attempt() -> Any:
             self.http.counted("search")
-            return self.http.session.post(url, data=body).json()
+            return json_of(self.http.session.post(url, data=body))
 
         try:
             return int(self.http.retried(attempt)["count"])

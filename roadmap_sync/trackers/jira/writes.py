@@ -22,7 +22,7 @@ from roadmap_sync.runtime.breaker import WriteBreaker
 from roadmap_sync.trackers.base import ApplyOutcome, TrackerError
 from roadmap_sync.trackers.jira.errors import describe
 from roadmap_sync.trackers.jira.pacing import IssueWriteSpacer
-from roadmap_sync.trackers.jira.session import JiraHttp
+from roadmap_sync.trackers.jira.session import JiraHttp, json_of
 
 __all__ = ["LabelWriter"]
 
@@ -151,7 +151,7 @@ class LabelWriter:
 
         def submit() -> str:
             self.http.counted("bulk_submit")
-            return str(self.http.session.post(submit_url, data=body).json()["taskId"])
+            return str(json_of(self.http.session.post(submit_url, data=body))["taskId"])
 
         try:
             task_id = self.http.retried(submit, time_left=breaker.time_left)
@@ -180,7 +180,7 @@ class LabelWriter:
 
         def attempt() -> Any:
             self.http.counted("bulk_queue")
-            return self.http.session.get(url).json()
+            return json_of(self.http.session.get(url))
 
         submitted = time.monotonic()
         deadline = submitted + BULK_TASK_TIMEOUT
