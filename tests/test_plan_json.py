@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -37,20 +38,26 @@ def test_streamed_plan_equals_the_whole_document() -> None:
     assert one.getvalue().count("\n") == -(-len(plan.items) // 1_000) + 2
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "ascii"])
-def test_plan_json_is_the_same_document_on_any_output_encoding(encoding: str) -> None:
+@pytest.mark.parametrize(
+    ("encoding", "product"), [("utf-8", '"Acme Shöp ✓"'), ("ascii", r'"Acme Sh\u00f6p \u2713"')]
+)
+def test_plan_json_is_the_same_document_on_any_output_encoding(
+    encoding: str, product: str, tmp_path: Path
+) -> None:
     """orjson writes UTF-8 as is; an output that cannot take it gets ASCII escapes."""
     now = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
+    example = (REPO / "config" / "roadmap.example.yaml").read_text(encoding="utf-8")
+    roadmap_file = tmp_path / "roadmap.yaml"
+    roadmap_file.write_text(example.replace("Acme Web Shop", "Acme Shöp ✓"), encoding="utf-8")
     with SandboxServer(site_data(300, seed=5), flavor="cloud") as server:
         tracker = registry.connect(
             ConnectOptions(server.url, "bot@example.com", server.token, POLICY)
         )
-        roadmap = load_roadmap(REPO / "config" / "roadmap.example.yaml")
-        plan = make_plan(roadmap, tracker, today=now.date(), now=now)
+        plan = make_plan(load_roadmap(roadmap_file), tracker, today=now.date(), now=now)
     raw = io.BytesIO()
     out = io.TextIOWrapper(raw, encoding=encoding)
     write_plan_json([plan], out)
     out.flush()
-    assert json.loads(raw.getvalue().decode(encoding)) == json.loads(
-        json.dumps(plan_document(plan))
-    )
+    written = raw.getvalue().decode(encoding)
+    assert f'"product":{product}' in written
+    assert json.loads(written) == json.loads(json.dumps(plan_document(plan)))

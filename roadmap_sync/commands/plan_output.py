@@ -8,6 +8,7 @@ prints one record per line with aligned columns, never truncated or wrapped.
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO
@@ -48,8 +49,8 @@ def write_plan_json(plans: Sequence[SyncPlan], out: TextIO) -> None:
 
 
 def _encoder_for(out: TextIO) -> Callable[[Any], str]:
-    encoding = (getattr(out, "encoding", None) or "").lower().replace("-", "").replace("_", "")
-    if encoding == "utf8":
+    encoding = getattr(out, "encoding", None)
+    if encoding and codecs.lookup(encoding).name == "utf-8":  # every alias: UTF8, utf_8, ...
         return lambda value: orjson.dumps(value).decode()
     return json.JSONEncoder(separators=(",", ":")).encode
 
