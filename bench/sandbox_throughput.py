@@ -39,12 +39,10 @@ from roadmap_sync.sandbox.catalog import Flavor
 from roadmap_sync.sandbox.generate import generate_backlog
 from roadmap_sync.sandbox.server import SandboxServer
 from roadmap_sync.sandbox.store import SiteData
+from roadmap_sync.trackers.jira.tracker import SEARCH_FIELDS
 
 JQL = "project in (ACME, OPS) ORDER BY key ASC"
-FIELDS = (
-    "summary,issuetype,status,labels,fixVersions,components,parent,project,updated,"
-    "customfield_10016"
-)
+FIELDS = ",".join((*SEARCH_FIELDS, "customfield_10016"))  # the bot's list, story points
 CLOUD_PATH = "/rest/api/3/search/jql"
 DC_PATH = "/rest/api/2/search"
 TARGET = 20_000

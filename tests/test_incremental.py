@@ -153,9 +153,7 @@ def both_plans(site: Site) -> tuple[SyncPlan, SyncPlan]:
 def mismatches(incremental: SyncPlan, full: SyncPlan) -> list[str]:
     """Where two plans differ: items read, traces, label changes, findings."""
     problems = []
-    if {i.key: i._replace(updated="") for i in incremental.items} != {
-        i.key: i._replace(updated="") for i in full.items
-    }:
+    if {i.key: i for i in incremental.items} != {i.key: i for i in full.items}:
         problems.append("items")
     inc_traces = {t.key: t for t in incremental.classification.traces}
     full_traces = {t.key: t for t in full.classification.traces}

@@ -23,7 +23,6 @@ def issue(**fields: Any) -> dict[str, Any]:
         "labels": ["frontend"],
         "fixVersions": [{"name": "2026.11"}],
         "components": [{"name": "Web"}],
-        "updated": "2026-11-20T10:00:00.000+0000",
     }
     base.update(fields)
     return {"id": "10031", "key": "ACME-31", "fields": base}
@@ -49,7 +48,6 @@ def test_cloud_story_converts_every_field() -> None:
         fix_versions=("2026.11",),
         components=("Web",),
         story_points=5.0,
-        updated="2026-11-20T10:00:00.000+0000",
     )
 
 

@@ -339,6 +339,42 @@ def test_failed_writes_leave_nothing_behind(store: StateStore, raw: sa.Engine) -
     assert store.audit(run_id) == []
 
 
+def test_a_snapshot_streamed_from_an_iterator_is_stored_whole(
+    store: StateStore, raw: sa.Engine
+) -> None:
+    """A one-shot run hands the store its rows as a generator (never all in memory): each row
+    is read once, all are stored and counted; a duplicate key late in the stream stores
+    nothing of that snapshot and leaves the previous one intact."""
+    items = [item(f"S-{n}") for n in range(12_001)]
+    read: list[str] = []
+
+    def stream(rows: list[ItemSnapshot]) -> Iterator[ItemSnapshot]:
+        for row in rows:
+            read.append(row.key)
+            yield row
+
+    first = store.start_run("s", "run", "hash", T0)
+    store.record_snapshot(first, stream(items), ())
+    assert read == [row.key for row in items]
+    snapshot = store.snapshot(first)
+    assert snapshot is not None
+    assert sorted(snapshot.items, key=lambda row: row.key) == sorted(items, key=lambda r: r.key)
+    with raw.connect() as conn:
+        counted = conn.execute(
+            sa.text("SELECT item_count FROM snapshots WHERE run_id = :run"), {"run": first}
+        ).scalar_one()
+    assert counted == len(items)
+
+    second = store.start_run("s", "run", "hash", T0 + dt.timedelta(hours=1))
+    changed = [replace(row, summary="edited") for row in items]
+    with pytest.raises(StoreError, match="duplicate key S-7"):
+        store.record_snapshot(second, stream([*changed, changed[7]]), ())
+    assert store.snapshot(second) is None
+    assert count(raw, "item_versions") == len(items)
+    current = store.current_items("s")
+    assert {row.key: row.summary for row in current} == {row.key: row.summary for row in items}
+
+
 def test_missing_records(store: StateStore) -> None:
     """Absent runs and reports raise NotFoundError (a LookupError); absent snapshots are None."""
     with pytest.raises(NotFoundError):

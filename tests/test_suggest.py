@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 import yaml
 
-from bench.suggest_accuracy import measure
+from bench.suggest_accuracy import generated_items, measure
 from roadmap_sync.cli import main
+from roadmap_sync.core import suggest as suggest_module
 from roadmap_sync.core.classify import classify
 from roadmap_sync.core.model import BacklogItem, Verdict
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.core.suggest import Suggestions, suggest
+from roadmap_sync.engine import suggestions as suggestions_module
 from roadmap_sync.engine.roadmap_files import load_roadmap
 from roadmap_sync.engine.suggestions import SUGGESTIONS_FORMAT, latest_suggestions
 from roadmap_sync.sandbox.server import SandboxServer
@@ -249,3 +251,36 @@ def test_weekly_report_lists_the_top_suggestions(
     lines = [line for line in markdown.splitlines() if "Suggestion: " in line]
     assert 1 <= len(lines) <= 4
     assert any("probably belongs to feature" in line for line in lines)
+
+
+def test_a_sync_stores_what_the_report_reads(
+    cli_site: SandboxServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored document holds the confident suggestions, most items first and at most
+    STORED_SUGGESTIONS of them, and every candidate feature: what ``suggest`` finds live, less
+    the unconfident suggestions nobody reads from the store (tens of MB at 200,000 issues)."""
+    assert main(["suggest", "--config", str(EXAMPLE), "--format", "json"]) == 0
+    live = json.loads(capsys.readouterr().out)
+    confident = sorted(
+        (s for s in live["suggestions"] if s["confident"]), key=lambda s: (-s["items"], s["key"])
+    )
+    assert len(confident) >= 2 and len(confident) < len(live["suggestions"])
+    monkeypatch.setattr(suggestions_module, "STORED_SUGGESTIONS", len(confident) - 1)
+    assert main(["run", "--once", "--config", str(EXAMPLE)]) == 0
+    with StateStore.open(f"sqlite:///{Path('data/state.db').resolve()}") as store:
+        stored = latest_suggestions(store, "Acme Web Shop")
+    assert stored is not None
+    assert stored["suggestions"] == confident[:-1]
+    assert stored["clusters"] == live["clusters"]
+
+
+def test_suggestions_do_not_depend_on_the_word_memo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tokeniser's memo is cleared when full (a backlog's unique summaries would otherwise
+    all stay in memory); clearing it often changes no suggestion."""
+    roadmap = load_roadmap(EXAMPLE)
+    items = generated_items(3_000, 11)
+    classification = classify(items, roadmap, today=TODAY, known_versions=())
+    expected = suggest(items, classification, roadmap)
+    monkeypatch.setattr(suggest_module, "_MEMO_TEXTS", 3)
+    assert suggest(items, classification, roadmap) == expected
+    assert expected.suggestions

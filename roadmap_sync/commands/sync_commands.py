@@ -194,6 +194,7 @@ def _recorded_syncs(
                         confirm=confirm,
                         timezone=settings.timezone,
                         write_limits=settings.write_limits(),
+                        keep_rows=False,
                     )
             except TrackerError as error:
                 raise CommandError(ctx.redactor.text(str(error)), EXIT_FAILED) from None

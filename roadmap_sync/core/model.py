@@ -82,7 +82,6 @@ class BacklogItem(NamedTuple):
     fix_versions: tuple[str, ...] = ()
     components: tuple[str, ...] = ()
     story_points: float | None = None
-    updated: str = ""
     # Calendar days (YYYY-MM-DD) the item was created and resolved ("" when unknown or open):
     # the forecast's throughput and the baseline's "added" come from them.
     created: str = ""

@@ -89,6 +89,9 @@ def plan_labels(
     wanted: dict[tuple[str | None, Verdict, bool], frozenset[str]] = {}
     changes: list[LabelChange] = []
     foreign: list[tuple[str, str]] = []
+    # A backlog's changes add and remove a few distinct label sets: one tuple for each.
+    shared: dict[tuple[str, ...], tuple[str, ...]] = {}
+    one = shared.setdefault
     with gc_paused():
         for item in items:
             trace = classification.get(item.key)
@@ -108,8 +111,11 @@ def plan_labels(
             )
             if add or remove:
                 # dict.fromkeys: a label Jira returned twice is still removed once
+                addition = tuple(sorted(add))
                 removal = tuple(sorted(dict.fromkeys(remove)))
-                changes.append(LabelChange(item.key, tuple(sorted(add)), removal, current))
+                changes.append(
+                    LabelChange(item.key, one(addition, addition), one(removal, removal), current)
+                )
     return LabelPlan(tuple(changes), tuple(dict.fromkeys(foreign)))
 
 

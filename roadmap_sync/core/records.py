@@ -7,7 +7,7 @@ the store persists them and drift.py compares two of them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -75,7 +75,6 @@ class ItemSnapshot:
             self.fix_versions,
             self.components,
             self.story_points,
-            "",
             self.created,
             self.resolved,
         )
@@ -96,7 +95,7 @@ class Snapshot:
         return alignment_score(self.items)
 
 
-def alignment_score(items: Sequence[ItemSnapshot]) -> float | None:
+def alignment_score(items: Iterable[numbers.TracedRow]) -> float | None:
     """Share of open, non-ignored items with a planned release (``numbers.alignment_score``)."""
     return numbers.alignment_score(items)
 
@@ -152,7 +151,25 @@ def snapshot_items(
     reuse: Mapping[str, ItemSnapshot] | None = None,
     fresh: Collection[str] = (),
 ) -> tuple[ItemSnapshot, ...]:
-    """The rows a run stores for its items (traces in the classifier's order).
+    """The rows a run stores for its items (traces in the classifier's order)."""
+    return tuple(
+        iter_snapshot_items(items, classification, roadmap, labels_after, reuse=reuse, fresh=fresh)
+    )
+
+
+def iter_snapshot_items(
+    items: Sequence[BacklogItem],
+    classification: Classification,
+    roadmap: Roadmap,
+    labels_after: Mapping[str, Sequence[str]] | None = None,
+    *,
+    reuse: Mapping[str, ItemSnapshot] | None = None,
+    fresh: Collection[str] = (),
+) -> Iterator[ItemSnapshot]:
+    """The rows a run stores for its items, one at a time (``snapshot_items``).
+
+    A store can take them as they come: a 200,000-issue run that keeps no rows afterwards
+    never holds them all at once (about 40 MB).
 
     ``labels_after`` holds the labels of the items whose change was applied, so the snapshot
     shows what Jira carries once the run is done rather than what it carried before.
@@ -165,43 +182,39 @@ def snapshot_items(
     owns = roadmap.owns_label
     # A backlog holds a few distinct sets of bot labels and of warnings: one tuple for each.
     shared: dict[tuple[str, ...], tuple[str, ...]] = {}
-    rows = []
     for item, trace in zip(items, classification.traces, strict=True):
         key = item.key
         if kept and key not in after and key not in fresh:
             row = kept.get(key)
             if row is not None:
-                rows.append(row)
+                yield row
                 continue
         # Applied labels in Jira's order (sorted), so the next read finds the item unchanged.
-        labels = tuple(sorted(after[key])) if key in after else item.labels
-        rows.append(
-            ItemSnapshot(
-                key,
-                item.summary,
-                item.issue_type,
-                item.hierarchy_level,
-                item.status,
-                trace.done,
-                item.parent_key,
-                trace.planned_release,
-                trace.scheduled_release,
-                trace.verdict,
-                _one(shared, tuple(sorted([w.kind.value for w in trace.warnings])))
-                if trace.warnings
-                else (),
-                _one(shared, tuple(sorted([label for label in labels if owns(label)]))),
-                item.story_points,
-                item.project,
-                item.status_category,
-                labels,
-                item.fix_versions,
-                item.components,
-                item.created,
-                item.resolved,
-            )
+        labels = _one(shared, tuple(sorted(after[key]))) if key in after else item.labels
+        yield ItemSnapshot(
+            key,
+            item.summary,
+            item.issue_type,
+            item.hierarchy_level,
+            item.status,
+            trace.done,
+            item.parent_key,
+            trace.planned_release,
+            trace.scheduled_release,
+            trace.verdict,
+            _one(shared, tuple(sorted([w.kind.value for w in trace.warnings])))
+            if trace.warnings
+            else (),
+            _one(shared, tuple(sorted([label for label in labels if owns(label)]))),
+            item.story_points,
+            item.project,
+            item.status_category,
+            labels,
+            item.fix_versions,
+            item.components,
+            item.created,
+            item.resolved,
         )
-    return tuple(rows)
 
 
 def _one(shared: dict[tuple[str, ...], tuple[str, ...]], value: tuple[str, ...]) -> tuple[str, ...]:

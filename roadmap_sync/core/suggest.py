@@ -167,18 +167,30 @@ def _stem(word: str) -> str:
     return word
 
 
+_MEMO_TEXTS = 8192
+
+
 class _Tokens:
-    """Summaries repeat across a backlog: each distinct text is tokenised once."""
+    """Each summary's words, the same word one string object.
+
+    Sub-task and template summaries repeat, so a recent text is tokenised once; but most
+    summaries are unique, and a memo of every one would hold a tuple per item of a
+    200,000-issue backlog (tens of MB), so it is cleared once it holds ``_MEMO_TEXTS`` texts.
+    """
 
     def __init__(self) -> None:
         self._memo: dict[str, tuple[str, ...]] = {}
+        self._vocabulary: dict[str, str] = {}
 
     def words(self, text: str) -> tuple[str, ...]:
         found = self._memo.get(text)
         if found is None:
-            words = [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
-            words = [w for w in words if len(w) > 1 and not w.isdigit()]
-            found = self._memo[text] = tuple(words)
+            one = self._vocabulary.setdefault
+            stems = [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+            found = tuple([one(w, w) for w in stems if len(w) > 1 and not w.isdigit()])
+            if len(self._memo) >= _MEMO_TEXTS:
+                self._memo.clear()
+            self._memo[text] = found
         return found
 
     def of_item(self, item: BacklogItem, bot_prefix: str) -> list[str]:
@@ -215,7 +227,7 @@ class _Profile:
 
 def _profiles(
     items: Sequence[BacklogItem],
-    traces: Mapping[str, ItemTrace],
+    traces: Sequence[ItemTrace],
     roadmap: Roadmap,
     tokens: _Tokens,
 ) -> list[_Profile]:
@@ -229,9 +241,8 @@ def _profiles(
             profiles[(release.id, feature.name)] = _Profile(
                 release.id, feature.name, own, Counter()
             )
-    for item in items:
-        trace = traces.get(item.key)
-        if trace is None or trace.feature is None or trace.planned_release is None:
+    for item, trace in zip(items, traces, strict=True):
+        if trace.feature is None or trace.planned_release is None:
             continue
         profile = profiles.get((trace.planned_release, trace.feature))
         if profile is not None:
@@ -317,27 +328,20 @@ def _unclaimed(trace: ItemTrace) -> bool:
 
 
 def _subjects(
-    items: Sequence[BacklogItem], traces: Mapping[str, ItemTrace]
+    unclaimed: Mapping[str, tuple[BacklogItem, ItemTrace]],
 ) -> dict[str, list[BacklogItem]]:
     """Each unclaimed open item at the top of its chain, with the unclaimed items beneath it.
 
     A story under an orphan epic moves with its epic, so the epic is what to place.
     """
-    index = {item.key: item for item in items}
     groups: dict[str, list[BacklogItem]] = defaultdict(list)
-    for item in items:
-        trace = traces.get(item.key)
-        if trace is None or not _unclaimed(trace):
-            continue
-        top, seen = item.key, {item.key}
+    for key, (item, _trace) in unclaimed.items():
+        top, seen = key, {key}
         parent = item.parent_key
-        while parent is not None and parent in index and parent not in seen:
-            above = traces.get(parent)
-            if above is None or not _unclaimed(above):
-                break
+        while parent is not None and parent in unclaimed and parent not in seen:
             top = parent
             seen.add(parent)
-            parent = index[parent].parent_key
+            parent = unclaimed[parent][0].parent_key
         groups[top].append(item)
     return groups
 
@@ -397,14 +401,21 @@ def suggest(
     top: int = 3,
 ) -> Suggestions:
     """Rank the roadmap's features for every unclaimed open item, and cluster the rest."""
-    traces = {trace.key: trace for trace in classification.traces}
+    traces = classification.traces
+    # Only unclaimed items are placed or walked through: a map of them alone, not of every
+    # item, keeps a 200,000-issue backlog's suggestions a fraction of the sync's memory.
+    unclaimed = {
+        item.key: (item, trace)
+        for item, trace in zip(items, traces, strict=True)
+        if _unclaimed(trace)
+    }
     tokens = _Tokens()
     profiles = _profiles(items, traces, roadmap, tokens)
     idf = _idf(list(p.own) + list(p.claimed) for p in profiles)
     _finish(profiles, idf)
     suggestions: list[Suggestion] = []
     homeless: list[tuple[Suggestion, Counter[str], bool]] = []
-    for key, group in _subjects(items, traces).items():
+    for key, group in _subjects(unclaimed).items():
         subject = next((i for i in group if i.key == key), group[0])
         counts: defaultdict[str, float] = defaultdict(float)
         for member in group:
@@ -412,7 +423,7 @@ def suggest(
             for term in tokens.of_item(member, roadmap.labels.prefix):
                 counts[term] += weight
         vector = _weigh(counts, idf)
-        trace = traces[key]
+        trace = unclaimed[key][1]
         scored = sorted(
             ((_cosine(vector, p.vector or {}), p) for p in profiles),
             key=lambda sp: (-sp[0], sp[1].release, sp[1].feature),

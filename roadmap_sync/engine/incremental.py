@@ -89,14 +89,6 @@ def window_minutes(read_at: dt.datetime, now: dt.datetime, overlap: dt.timedelta
     return max(1, math.ceil(elapsed / 60)) + 1
 
 
-_UPDATED = BacklogItem._fields.index("updated")
-
-
-def _same_read(a: BacklogItem, b: BacklogItem) -> bool:
-    """Equal in everything but ``updated`` (which the store does not keep)."""
-    return a[:_UPDATED] == b[:_UPDATED] and a[_UPDATED + 1 :] == b[_UPDATED + 1 :]
-
-
 def plan_incremental(
     roadmap: Roadmap,
     tracker: Tracker,
@@ -134,7 +126,7 @@ def plan_incremental(
     changed = {item.key for item in new}
     for item in fresh:
         at = position.get(item.key)
-        if at is not None and not _same_read(items[at], item):
+        if at is not None and items[at] != item:
             items[at] = item
             changed.add(item.key)
     if new:
@@ -268,6 +260,7 @@ class SteadySync:
             write_limits=write_limits,
             halt=halt,
             planner=planner,
+            keep_rows=self.keep_baseline,
         )
         self._remember(roadmap, result)
         if result.plan.full_read:

@@ -21,7 +21,7 @@ from roadmap_sync.core.records import (
     RunOutcome,
     RunRecord,
     alignment_score,
-    snapshot_items,
+    iter_snapshot_items,
 )
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.engine.sync import ApplyReport, SyncPlan
@@ -143,11 +143,14 @@ class RunRecorder:
             batch=self._batch if self._batch else None,
         )
 
-    def finish(self, plan: SyncPlan, report: ApplyReport | None) -> RunRecord:
-        """Store the snapshot and close the run."""
+    def finish(
+        self, plan: SyncPlan, report: ApplyReport | None, *, keep_rows: bool = True
+    ) -> RunRecord:
+        """Store the snapshot and close the run; ``keep_rows`` keeps its rows in ``rows``
+        (for the next incremental sync), else they are written as they are built."""
         applied = {o.change.key: o.applied.after for o in (report.outcomes if report else ())}
         fresh = plan.changed_keys
-        rows = snapshot_items(
+        rows = iter_snapshot_items(
             plan.items,
             plan.classification,
             self.roadmap,
@@ -157,11 +160,15 @@ class RunRecorder:
         )
         # An incremental plan knows which rows can differ: only those are compared.
         changed = None if fresh is None else fresh | applied.keys()
+        if keep_rows:
+            self.rows = tuple(rows)
+            rows = iter(self.rows)
         self.store.record_snapshot(self.run_id, rows, plan.classification.findings, changed=changed)
-        self.rows = rows
         outcome = run_outcome(report, bool(plan.labels.changes))
+        # From the traces: a snapshot row repeats its trace's verdict, release and done.
+        alignment = alignment_score(plan.classification.traces)
         self.store.finish_run(
-            self.run_id, outcome, plan_counts(plan, report), self.clock(), alignment_score(rows)
+            self.run_id, outcome, plan_counts(plan, report), self.clock(), alignment
         )
         log.info("run_recorded", outcome=outcome)
         structlog.contextvars.unbind_contextvars("run_id", "roadmap")

@@ -58,12 +58,14 @@ def sync_and_record(
     write_limits: WriteLimits | None = None,
     halt: Callable[[], str | None] | None = None,
     planner: Planner = make_plan,
+    keep_rows: bool = True,
 ) -> SyncResult:
     """Plan and apply one roadmap, recording the run, its audit rows and its snapshot.
 
     A ``TrackerError`` while reading marks the run failed and propagates. ``halt`` (asked
     between writes, at most once a second) stops the writes with a reason, e.g. a worker that
-    lost the leadership of the roadmap.
+    lost the leadership of the roadmap. ``keep_rows=False`` returns no snapshot rows (a
+    one-shot command: the rows are streamed into the store and never held all at once).
     """
     recorder = RunRecorder(store, roadmap, kind, clock)
     try:
@@ -75,7 +77,12 @@ def sync_and_record(
             roadmap, tracker, today=today, now=clock(), progress=progress, written=written
         )
         report: ApplyReport | None = None
-        if plan.labels.changes and (confirm is None or confirm(plan)):
+        proceed = bool(plan.labels.changes) and (confirm is None or confirm(plan))
+        # Suggestions before the writes: they need the whole read, which is all the memory
+        # holds now; after the writes it also holds their outcomes and the snapshot rows, and
+        # a 200,000-issue run would peak at their sum.
+        _refresh_suggestions(store, recorder.run_id, plan, clock(), changed=proceed)
+        if proceed:
             first = not store.has_synced(roadmap.product, excluding=recorder.run_id)
             report = apply_plan(
                 plan,
@@ -97,11 +104,14 @@ def sync_and_record(
     if extra:
         findings = (*plan.classification.findings, *extra)
         plan = replace(plan, classification=Classification(plan.classification.traces, findings))
-    run = recorder.finish(plan, report)
+    run = recorder.finish(plan, report, keep_rows=keep_rows)
+    return SyncResult(plan, report, run, recorder.rows)
+
+
+def _refresh_suggestions(
+    store: StateStore, run_id: int, plan: SyncPlan, now: dt.datetime, *, changed: bool
+) -> None:
     try:
-        refresh_suggestions(
-            store, run.run_id, plan, clock(), changed=bool(report and report.outcomes)
-        )
+        refresh_suggestions(store, run_id, plan, now, changed=changed)
     except Exception as error:  # suggestions are advice: they must never fail a sync
         log.warning("suggestions_failed", error=type(error).__name__)
-    return SyncResult(plan, report, run, recorder.rows)

@@ -4,6 +4,11 @@
 computes them only when a full read changed labels or the stored ones are a day old; the
 report reads the newest. An incremental sync (every 15 minutes, a few dozen items read) would
 otherwise spend more on suggestions than on the sync itself, for advice read once a week.
+
+What is stored is what the report reads: the confident suggestions (at most
+``STORED_SUGGESTIONS``, most items first) and the candidate new features. A 200,000-issue
+backlog has tens of thousands of unconfident suggestions, each with its evidence: 17 MB of
+JSON a day that nobody reads (``roadmap-sync suggest`` lists them all, live).
 """
 
 from __future__ import annotations
@@ -12,17 +17,19 @@ import datetime as dt
 import json
 from typing import Any
 
+import orjson
 import structlog
 
-from roadmap_sync.core.suggest import suggest, suggestions_document
+from roadmap_sync.core.suggest import Suggestions, suggest, suggestions_document
 from roadmap_sync.engine.sync import SyncPlan
 from roadmap_sync.state.store import StateStore
 
-__all__ = ["SUGGESTIONS_FORMAT", "latest_suggestions", "refresh_suggestions"]
+__all__ = ["STORED_SUGGESTIONS", "SUGGESTIONS_FORMAT", "latest_suggestions", "refresh_suggestions"]
 
 log = structlog.get_logger(__name__)
 SUGGESTIONS_FORMAT = "suggestions"  # stored beside the reports, as roadmap-sync/suggest@1
 REFRESH = dt.timedelta(days=1)
+STORED_SUGGESTIONS = 100  # the report shows three; the rest are there for whoever reads the row
 
 
 def refresh_suggestions(
@@ -35,10 +42,11 @@ def refresh_suggestions(
     if fresh and not (changed and plan.full_read):
         return False
     found = suggest(plan.items, plan.classification, plan.roadmap)
-    document = suggestions_document(found, product, now.isoformat())
-    store.save_report(
-        run_id, product, SUGGESTIONS_FORMAT, json.dumps(document), now, replace_older=True
-    )
+    confident = sorted(found.confident(), key=lambda s: (-s.items, s.key))
+    kept = Suggestions(tuple(confident[:STORED_SUGGESTIONS]), found.clusters)
+    document = suggestions_document(kept, product, now.isoformat())
+    content = orjson.dumps(document).decode()
+    store.save_report(run_id, product, SUGGESTIONS_FORMAT, content, now, replace_older=True)
     log.info(
         "suggestions_recorded",
         roadmap=product,

@@ -323,7 +323,7 @@ class StateStore:
     def record_snapshot(
         self,
         run_id: int,
-        items: Sequence[ItemSnapshot],
+        items: Iterable[ItemSnapshot],
         findings: Sequence[Finding],
         *,
         changed: Collection[str] | None = None,
@@ -334,17 +334,22 @@ class StateStore:
         unchanged run adds its marker and findings alone. With ``changed``, the caller vouches
         that items with other keys are stored as they are and none is gone (an incremental
         sync knows what it re-read), and only these keys are compared; a changed key missing
-        from ``items`` is gone.
+        from ``items`` is gone. ``items`` may be an iterator: it is read once, as rows are
+        written, and a duplicate key undoes the whole snapshot.
         """
-        _check_unique(items, run_id)
         with self._write(f"record snapshot of run {run_id}") as conn:
             roadmap = conn.execute(
                 sa.select(t.runs.c.roadmap).where(t.runs.c.id == run_id)
             ).scalar_one_or_none()
             if roadmap is None:
                 raise NotFoundError(f"record snapshot of run {run_id} failed: no run {run_id}")
-            seq = _next_snapshot(conn, run_id, len(items), len(findings))
-            _record_versions(conn, roadmap, seq, items, changed)
+            seq = _next_snapshot(conn, run_id, len(findings))
+            count = _record_versions(conn, run_id, roadmap, seq, items, changed)
+            conn.execute(
+                sa.update(t.snapshots)
+                .where(t.snapshots.c.run_id == run_id)
+                .values(item_count=count)
+            )
             if findings:
                 conn.execute(
                     t.findings.insert(),
@@ -716,22 +721,15 @@ def _migrate(engine: Engine) -> None:
 # -- writing and reading snapshots -------------------------------------------------------------
 
 
-def _check_unique(items: Sequence[ItemSnapshot], run_id: int) -> None:
-    seen: set[str] = set()
-    for item in items:
-        if item.key in seen:
-            raise StoreError(f"record snapshot of run {run_id} failed: duplicate key {item.key}")
-        seen.add(item.key)
-
-
-def _next_snapshot(conn: Connection, run_id: int, items: int, findings: int) -> int:
-    """Insert the run's snapshot marker with the next sequence number; that number."""
+def _next_snapshot(conn: Connection, run_id: int, findings: int) -> int:
+    """Insert the run's snapshot marker (its item count set once they are written) with the
+    next sequence number; that number."""
     if conn.dialect.name == "postgresql":
         # Two writers must not both take max + 1 (SQLite serialises writers by itself).
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_SNAPSHOT_LOCK)))
     s = t.snapshots.c
     following = sa.select(
-        sa.literal(run_id), sa.literal(items), sa.literal(findings),
+        sa.literal(run_id), sa.literal(0), sa.literal(findings),
         sa.func.coalesce(sa.func.max(s.seq), 0) + 1,
     )  # fmt: skip
     conn.execute(
@@ -744,29 +742,36 @@ def _next_snapshot(conn: Connection, run_id: int, items: int, findings: int) -> 
 
 def _record_versions(
     conn: Connection,
+    run_id: int,
     roadmap: str,
     seq: int,
-    items: Sequence[ItemSnapshot],
+    items: Iterable[ItemSnapshot],
     changed: Collection[str] | None,
-) -> None:
-    """New versions for items that differ from their current row; close the replaced ones."""
+) -> int:
+    """New versions for items that differ from their current row; close the replaced ones
+    (and those of items gone). How many items there were; a duplicate key is a StoreError."""
     c = t.item_versions.c
     current_query = sa.select(c.key, c.digest).where(c.roadmap == roadmap, c.valid_to.is_(None))
     current: dict[str, int | None] = {}
+    wanted: set[str] | None = None
     if changed is None:
         current.update((k, d) for k, d in conn.execute(current_query))
-        candidates: Sequence[ItemSnapshot] = items
-        gone = current.keys() - {item.key for item in items}
     else:
         wanted = set(changed)
         for chunk in _chunked(sorted(wanted), _KEYS_PER_QUERY):
             current.update((k, d) for k, d in conn.execute(current_query.where(c.key.in_(chunk))))
-        candidates = [item for item in items if item.key in wanted]
-        gone = wanted - {item.key for item in candidates}
-    closes: list[dict[str, object]] = [{"k": key} for key in gone if key in current]
+    closes: list[dict[str, object]] = []
+    seen: set[str] = set()
 
     def new_versions() -> Iterator[dict[str, object]]:
-        for item in candidates:
+        for item in items:
+            if item.key in seen:
+                raise StoreError(
+                    f"record snapshot of run {run_id} failed: duplicate key {item.key}"
+                )
+            seen.add(item.key)
+            if wanted is not None and item.key not in wanted:
+                continue
             digest = t.item_digest(item)
             if item.key in current:
                 if current[item.key] == digest:
@@ -779,6 +784,8 @@ def _record_versions(
     # (roadmap, key, valid_from) stays unique meanwhile since every new row starts at seq.
     for batch in _chunked(new_versions(), _CHUNK):
         conn.execute(t.item_versions.insert(), batch)
+    gone = (current.keys() if wanted is None else wanted) - seen
+    closes.extend({"k": key} for key in gone if key in current)
     if closes:
         close = (
             sa.update(t.item_versions)
@@ -792,6 +799,7 @@ def _record_versions(
         )
         for batch in _chunked(closes, _CHUNK):
             conn.execute(close, batch)
+    return len(seen)
 
 
 def _remember_written(conn: Connection, rows: Sequence[AuditRow]) -> None:

@@ -62,7 +62,7 @@ class VersionInfo:
     archived: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per label change written
 class ApplyOutcome:
     """What happened to one planned label change."""
 

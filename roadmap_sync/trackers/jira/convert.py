@@ -107,7 +107,6 @@ def item_from_json(
     components = _names(fields.get("components"))
     points = _number(fields.get(story_points_field)) if story_points_field else None
     summary = fields.get("summary")
-    updated = fields.get("updated")
     return BacklogItem(
         key,
         summary if isinstance(summary, str) else "",
@@ -121,7 +120,6 @@ def item_from_json(
         one(versions, versions),
         one(components, components),
         None if points is None else one(points, points),
-        updated if isinstance(updated, str) else "",
         _day(fields.get("created")),
         _day(fields.get("resolutiondate")),
     )

@@ -60,7 +60,6 @@ SEARCH_FIELDS = (
     "components",
     "parent",
     "project",
-    "updated",
     "created",  # the baseline tells added from moved-in items by it
     "resolutiondate",  # the forecast's weekly throughput
 )
