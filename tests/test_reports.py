@@ -27,7 +27,7 @@ from roadmap_sync.core.model import Finding, FindingKind, Verdict
 from roadmap_sync.core.records import ItemSnapshot, Snapshot
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.jql.parser import parse as parse_jql
-from roadmap_sync.reports import build_report
+from roadmap_sync.reports.model import build_report
 from roadmap_sync.reports.html import render_html, render_roadmap_html
 from roadmap_sync.reports.json_report import SCHEMA, render_json
 from roadmap_sync.reports.markdown import render_markdown, render_roadmap_markdown
