@@ -108,6 +108,18 @@ def test_unreachable_release_has_no_dates() -> None:
     assert MAX_WEEKS > 100
 
 
+def test_releases_after_an_unreachable_one_have_no_dates_either() -> None:
+    """A release that does not finish within MAX_WEEKS holds the capacity of every later one:
+    their dates are None too (the simulation once crashed on the infinite start week)."""
+    found = forecast(
+        ReleaseWork("r1", days(60), 10, growth_per_week=20.0),
+        ReleaseWork("r2", days(120), 5),
+    )
+    assert [
+        (r.p50, r.p95, r.probability_on_time) for r in found.values() if isinstance(r, Forecast)
+    ] == [(None, None, 0.0), (None, None, 0.0)]
+
+
 def test_cut_line_lists_features_that_fit_in_roadmap_order() -> None:
     """By the date 30 items fit: A (10) and B (15) do, C (10) does not; done D always fits."""
     features = (

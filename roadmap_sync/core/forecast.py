@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -148,31 +149,53 @@ class _Future:
         self.history = history
         self.cum: list[float] = [0.0]  # cumulative capacity at the end of week t
 
-    def capacity_at(self, week: int) -> float:
-        """Cumulative capacity after `week` whole weeks (drawing weeks as needed)."""
+    def capacity_at(self, due: float) -> float:
+        """Cumulative capacity after `due` (fractional) weeks, drawing weeks as needed."""
+        whole = math.floor(due)
         cum, history, draw, size = self.cum, self.history, self.random, len(self.history)
-        while len(cum) <= week:
+        while len(cum) <= whole + 1:
             cum.append(cum[-1] + history[int(draw() * size)])
-        return cum[week]
+        return cum[whole] + (cum[whole + 1] - cum[whole]) * (due - whole)
 
     def finish(self, prior: float, demand: float, growth: float, start: float) -> float:
-        """The (fractional) week when cumulative capacity covers prior + demand + growth * t."""
+        """The (fractional) week when cumulative capacity covers prior + demand + growth * t.
+
+        Weeks are drawn in order and only up to the week found (or ``MAX_WEEKS``), so the
+        random stream, and every forecast, does not depend on how the week is searched.
+        """
+        if math.isinf(start):
+            return math.inf  # an earlier release holds the capacity for ever: so is this one
         cum, history, draw, size = self.cum, self.history, self.random, len(self.history)
-        week = math.floor(start)
+        first = math.floor(start)
+        while len(cum) <= first:
+            cum.append(cum[-1] + history[int(draw() * size)])
+        if growth == 0.0:
+            # Cumulative capacity never falls: draw until it covers the demand, then bisect.
+            needed = prior + demand
+            while cum[-1] < needed and len(cum) <= MAX_WEEKS:
+                cum.append(cum[-1] + history[int(draw() * size)])
+            week = bisect_left(cum, needed, first)
+            if week > MAX_WEEKS or week == len(cum):
+                return math.inf
+            return self._within(week, needed, start)
+        week = first
         while week <= MAX_WEEKS:
             while len(cum) <= week:
                 cum.append(cum[-1] + history[int(draw() * size)])
             needed = prior + demand + growth * week
-            reached = cum[week]
-            if reached >= needed:
-                if week == 0:
-                    return 0.0
-                before = cum[week - 1]
-                spent = reached - before
-                fraction = (needed - before) / spent if spent > 0 else 1.0
-                return max(start, week - 1 + min(1.0, max(0.0, fraction)))
+            if cum[week] >= needed:
+                return self._within(week, needed, start)
             week += 1
         return math.inf
+
+    def _within(self, week: int, needed: float, start: float) -> float:
+        """The fraction of `week` at which capacity reached `needed`, as a week number."""
+        if week == 0:
+            return 0.0
+        before, reached = self.cum[week - 1], self.cum[week]
+        spent = reached - before
+        fraction = (needed - before) / spent if spent > 0 else 1.0
+        return max(start, week - 1 + min(1.0, max(0.0, fraction)))
 
 
 def _demand(release: ReleaseWork, rng: random.Random, options: ForecastOptions) -> float:
@@ -237,9 +260,7 @@ def simulate(
             done_at = future.finish(prior, demand, growth, done_at)
             finished[index].append(done_at)
             due = max(0.0, due_weeks[index])
-            whole = math.floor(due)
-            at_due = future.capacity_at(whole)
-            at_due += (future.capacity_at(whole + 1) - at_due) * (due - whole)
+            at_due = future.capacity_at(due)
             left_by_date[index].append(at_due - prior - growth * due)
             prior += demand + growth * (done_at if not math.isinf(done_at) else MAX_WEEKS)
     mean = sum(history) / weeks
