@@ -27,11 +27,10 @@ from roadmap_sync.core.model import Finding, FindingKind, Verdict
 from roadmap_sync.core.records import ItemSnapshot, Snapshot
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.jql.parser import parse as parse_jql
-from roadmap_sync.reports.model import build_report
 from roadmap_sync.reports.html import render_html, render_roadmap_html
 from roadmap_sync.reports.json_report import SCHEMA, render_json
 from roadmap_sync.reports.markdown import render_markdown, render_roadmap_markdown
-from roadmap_sync.reports.model import LIST_CAP, Link, Report, jql_value
+from roadmap_sync.reports.model import LIST_CAP, Link, Report, build_report, jql_value
 from roadmap_sync.reports.outlook_view import OutlookInput
 from tests.conftest import REPO, require
 
