@@ -9,13 +9,11 @@ updates) and ``jql`` (the queries it sends).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any
 
-import requests
 import structlog
-from jira import JIRA, JIRAError
+from jira import JIRA
 
 from roadmap_sync.core.baseline import FieldChange
 from roadmap_sync.core.model import EPIC_LEVEL, BacklogItem, LabelChange
@@ -33,7 +31,6 @@ from roadmap_sync.trackers.jira.changelog import read_changelogs
 from roadmap_sync.trackers.jira.connect import open_client
 from roadmap_sync.trackers.jira.consistency import RecentWrites, shows_change
 from roadmap_sync.trackers.jira.convert import item_from_json
-from roadmap_sync.trackers.jira.errors import describe
 from roadmap_sync.trackers.jira.jql import (
     children_jql,
     epics_jql,
@@ -43,7 +40,7 @@ from roadmap_sync.trackers.jira.jql import (
 )
 from roadmap_sync.trackers.jira.pacing import IssueWriteSpacer
 from roadmap_sync.trackers.jira.paging import RECONCILE_LIMIT, SearchPager
-from roadmap_sync.trackers.jira.session import JiraHttp, json_of
+from roadmap_sync.trackers.jira.session import JiraHttp
 from roadmap_sync.trackers.jira.site import JiraSite
 from roadmap_sync.trackers.jira.writes import LabelWriter
 
@@ -245,17 +242,8 @@ class JiraTracker:
         if not self.jira_site.cloud:
             page = self.http.get_json("search", {"jql": jql, "maxResults": 0}, "search")
             return int(page["total"])
-        url = self.http.url("search/approximate-count", v3=True)
-        body = json.dumps({"jql": jql})
-
-        def attempt() -> Any:
-            self.http.counted("search")
-            return json_of(self.http.session.post(url, data=body))
-
-        try:
-            return int(self.http.retried(attempt)["count"])
-        except (JIRAError, requests.RequestException) as error:
-            raise TrackerError(describe(error)) from None
+        found = self.http.post_json("search/approximate-count", {"jql": jql}, "search", v3=True)
+        return int(found["count"])
 
     def _ids_of(self, keys: Sequence[str]) -> dict[str, str]:
         """Issue ids for keys (asked of Jira when not seen yet); keys Jira lacks are left out."""
