@@ -66,7 +66,7 @@ def backlog(issues: int, roadmap: Roadmap) -> tuple[list[BacklogItem], tuple[Ite
     items = [item for item in items if item.project in scope]
     versions = {v["name"] for project in document["projects"] for v in project["versions"]}
     classification = classify(items, roadmap, today=NOW.date(), known_versions=versions)
-    return items, snapshot_items(items, classification, roadmap)
+    return items, tuple(snapshot_items(items, classification, roadmap))
 
 
 def week_of_change(rows: Sequence[ItemSnapshot], roadmap: Roadmap) -> list[ItemSnapshot]:

@@ -166,19 +166,16 @@ class _Future:
         if math.isinf(start):
             return math.inf  # an earlier release holds the capacity for ever: so is this one
         cum, history, draw, size = self.cum, self.history, self.random, len(self.history)
-        first = math.floor(start)
-        while len(cum) <= first:
-            cum.append(cum[-1] + history[int(draw() * size)])
+        week = math.floor(start)
         if growth == 0.0:
             # Cumulative capacity never falls: draw until it covers the demand, then bisect.
             needed = prior + demand
-            while cum[-1] < needed and len(cum) <= MAX_WEEKS:
+            while len(cum) <= week or (cum[-1] < needed and len(cum) <= MAX_WEEKS):
                 cum.append(cum[-1] + history[int(draw() * size)])
-            week = bisect_left(cum, needed, first)
+            week = bisect_left(cum, needed, week)
             if week > MAX_WEEKS or week == len(cum):
                 return math.inf
             return self._within(week, needed, start)
-        week = first
         while week <= MAX_WEEKS:
             while len(cum) <= week:
                 cum.append(cum[-1] + history[int(draw() * size)])

@@ -150,23 +150,8 @@ def snapshot_items(
     *,
     reuse: Mapping[str, ItemSnapshot] | None = None,
     fresh: Collection[str] = (),
-) -> tuple[ItemSnapshot, ...]:
-    """The rows a run stores for its items (traces in the classifier's order)."""
-    return tuple(
-        iter_snapshot_items(items, classification, roadmap, labels_after, reuse=reuse, fresh=fresh)
-    )
-
-
-def iter_snapshot_items(
-    items: Sequence[BacklogItem],
-    classification: Classification,
-    roadmap: Roadmap,
-    labels_after: Mapping[str, Sequence[str]] | None = None,
-    *,
-    reuse: Mapping[str, ItemSnapshot] | None = None,
-    fresh: Collection[str] = (),
 ) -> Iterator[ItemSnapshot]:
-    """The rows a run stores for its items, one at a time (``snapshot_items``).
+    """The rows a run stores for its items (traces in the classifier's order), one at a time.
 
     A store can take them as they come: a 200,000-issue run that keeps no rows afterwards
     never holds them all at once (about 40 MB).

@@ -8,7 +8,7 @@ explained and undone.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import structlog
 
@@ -21,7 +21,7 @@ from roadmap_sync.core.records import (
     RunOutcome,
     RunRecord,
     alignment_score,
-    iter_snapshot_items,
+    snapshot_items,
 )
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.engine.sync import ApplyReport, SyncPlan
@@ -150,7 +150,7 @@ class RunRecorder:
         (for the next incremental sync), else they are written as they are built."""
         applied = {o.change.key: o.applied.after for o in (report.outcomes if report else ())}
         fresh = plan.changed_keys
-        rows = iter_snapshot_items(
+        rows: Iterable[ItemSnapshot] = snapshot_items(
             plan.items,
             plan.classification,
             self.roadmap,
@@ -161,8 +161,7 @@ class RunRecorder:
         # An incremental plan knows which rows can differ: only those are compared.
         changed = None if fresh is None else fresh | applied.keys()
         if keep_rows:
-            self.rows = tuple(rows)
-            rows = iter(self.rows)
+            rows = self.rows = tuple(rows)
         self.store.record_snapshot(self.run_id, rows, plan.classification.findings, changed=changed)
         outcome = run_outcome(report, bool(plan.labels.changes))
         # From the traces: a snapshot row repeats its trace's verdict, release and done.
