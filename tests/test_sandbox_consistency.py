@@ -216,7 +216,7 @@ def test_keyset_pages_answer_as_a_full_evaluation_does(datacenter: SandboxServer
     for after in (everything[0], everything[7], everything[-2], everything[-1]):
         jql = f'{base} AND key > "{after}" ORDER BY key ASC'
         slow = search.run(jql)
-        assert search._past_key(parse(jql), None) == slow
+        assert search._past_key(parse(jql), None, None) == slow
         assert list(slow) == everything[everything.index(after) + 1 :]
         page = _dc_page(datacenter, jql, 0, 5).json()
         assert [i["key"] for i in page["issues"]] == list(slow[:5])

@@ -180,6 +180,24 @@ def test_renaming_a_version_renames_it_on_issues(site: SandboxServer) -> None:
     assert "2026.12-b" in names and "2026.12" not in names
 
 
+def test_deleting_a_version_changes_what_search_counts(site: SandboxServer) -> None:
+    """A deleted version leaves its issues without it at once, and a count that search kept
+    from before (it re-evaluates only changed issues) sees that: the deletion changed the
+    issues without an issue change, so the kept matches are dropped."""
+    version = site.store.versions_by_name("ACME")["2026.12"]
+    only_there = [
+        k
+        for k, i in site.store.issues.items()
+        if [v["id"] for v in i["fields"].get("fixVersions") or []] == [version["id"]]
+    ]
+    assert only_there
+    unscheduled = "project = ACME AND fixVersion is EMPTY"
+    before = site.app.search.count(unscheduled)
+    requests.delete(f"{site.url}/_sandbox/versions/{version['id']}", timeout=5).raise_for_status()
+    assert site.app.search.count(unscheduled) == before + len(only_there)
+    assert site.app.search.count(unscheduled) == len(site.app.search.run(unscheduled))
+
+
 def test_epic_link_on_a_subtask_is_refused_and_parent_kept() -> None:
     """Data Center: setting Epic Link on a sub-task is refused; its parent stays."""
     with SandboxServer(site_data(), flavor="datacenter") as site:

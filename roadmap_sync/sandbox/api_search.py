@@ -183,6 +183,10 @@ def search_legacy(app: SandboxApp, request: Request) -> Response:
     window = app.result_window
     if window is not None and start_at + limit > window:
         raise search_limit_exceeded(start_at + limit, window)
+    if limit == 0:  # how the bot (and Jira's own UI) asks only for the total
+        total = app.search.count(jql, request.account)
+        rest = {"expand": "schema,names", "startAt": start_at, "maxResults": 0, "total": total}
+        return Response(200, {**rest, "issues": []})
     keys = app.search.rerun(jql, request.account)
     chunk, _ = page(keys, start_at, limit)
     rest = {"expand": "schema,names", "startAt": start_at, "maxResults": limit, "total": len(keys)}
@@ -205,4 +209,4 @@ def approximate_count(app: SandboxApp, request: Request) -> Response:
     jql = raw.strip() if isinstance(raw, str) else ""
     if not jql:
         raise bad_request(UNBOUNDED)
-    return Response(200, {"count": len(app.search.run(jql, request.account))})
+    return Response(200, {"count": app.search.count(jql, request.account)})

@@ -104,7 +104,7 @@ def _rename_on_issues(app: SandboxApp, old: dict[str, Any], new: dict[str, Any])
         if any(v is old or v.get("id") == old.get("id") for v in versions):
             shown = [new if v.get("id") == old.get("id") else v for v in versions]
             issue["fields"] = {**issue["fields"], "fixVersions": shown}
-    app.store.generation += 1
+    app.store.rewrote_fields()
 
 
 def delete(app: SandboxApp, request: Request) -> Response:
@@ -122,7 +122,7 @@ def delete(app: SandboxApp, request: Request) -> Response:
             if target is not None and all(v.get("id") != target["id"] for v in kept):
                 kept.append(target)
             issue["fields"] = {**issue["fields"], "fixVersions": kept}
-        app.store.generation += 1
+        app.store.rewrote_fields()
     extra = {"mergedTo": target} if target is not None else {}
     app.store.change_version("jira:version_deleted", version, _admin(app), **extra)
     return Response(204)

@@ -111,6 +111,22 @@ class SearchIndex:
                     shown.append(seen)
         return shown
 
+    def view_of(
+        self, keys: Iterable[str], current: Mapping[str, Issue], reconciled: Collection[str] = ()
+    ) -> list[Issue]:
+        """As ``view``, but only ``keys`` and every issue search does not show as it is yet
+        (whatever their stale versions hold): what ``view`` shows of the issues that have one
+        of ``keys`` now, and maybe more."""
+        with self._lock:
+            self._settle(self._monotonic())
+            wanted = set(keys).union(self._pending)
+        shown = []
+        for key in wanted:
+            issue = self.issue(key, current.get(key), key in reconciled)
+            if issue is not None:
+                shown.append(issue)
+        return shown
+
     def issue(self, key: str, current: Issue | None, reconciled: bool = False) -> Issue | None:
         """One issue as search shows it now (None: search does not know it)."""
         if reconciled:
@@ -124,6 +140,12 @@ class SearchIndex:
                 del self._pending[key]
                 return current
             return stale.visible(now)
+
+    def lagging_keys(self) -> frozenset[str]:
+        """The issues search does not yet show as they are."""
+        with self._lock:
+            self._settle(self._monotonic())
+            return frozenset(self._pending)
 
     def lagging(self) -> int:
         """How many issues search does not yet show as they are (for tests and the hooks)."""

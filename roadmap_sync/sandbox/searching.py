@@ -19,15 +19,28 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from roadmap_sync.jql.ast import And, Clause, Literal, Operator, Query
+from roadmap_sync.jql.ast import (
+    And,
+    Clause,
+    Expr,
+    FunctionCall,
+    Literal,
+    Not,
+    Operator,
+    Or,
+    Query,
+    ValueList,
+)
 from roadmap_sync.jql.parser import JqlError, parse
 from roadmap_sync.sandbox.catalog import SPRINT_FIELD, STORY_POINTS_FIELD, Account
 from roadmap_sync.sandbox.errors import ApiError
 from roadmap_sync.sandbox.jql.context import JqlContext, UserDirectory
-from roadmap_sync.sandbox.jql.eval import compile_query
+from roadmap_sync.sandbox.jql.eval import CompiledQuery, Narrowing, compile_query
+from roadmap_sync.sandbox.jql.fields import FieldKind, resolve_field
 from roadmap_sync.sandbox.store import Issue, SiteStore
 
 SESSION_LIMIT = 32
+COUNTS_KEPT = 4  # timeless queries whose matches are kept for counting
 SESSION_TTL_SECONDS = 3600.0
 
 
@@ -51,11 +64,12 @@ class SearchEngine:
         self._lock = threading.Lock()
         self._vocabulary_at = -1
         self._vocabulary_cache: tuple[frozenset[str], ...] = (frozenset(),) * 3
-        self._cached: tuple[tuple[str, str, int], tuple[str, ...]] | None = None
+        self._cached: tuple[tuple[str, str, int, object], tuple[str, ...]] | None = None
         # Keyset paging: the last query without its `key > X` bound, its matches, and the one
         # project they all belong to ("" when they span several).
-        self._keyset_base: tuple[tuple[Query, str, int], tuple[str, ...], str] | None = None
+        self._keyset_base: tuple[tuple[Query, str, int, object], tuple[str, ...], str] | None = None
         self.users = UserDirectory.of(store.accounts)
+        self._counts: list[_Counted] = []
 
     def context(self, account: Account | None = None) -> JqlContext:
         """What the JQL evaluator needs to know about this site right now."""
@@ -111,17 +125,78 @@ class SearchEngine:
         """Evaluate a query now, over the index: the matching keys in the query's order."""
         return self._evaluate(_parsed(jql), account, reconciled)
 
+    def _compiled(self, query: Query, ctx: JqlContext) -> CompiledQuery:
+        try:
+            return compile_query(query, ctx)
+        except JqlError as error:
+            raise ApiError(400, error.messages) from error
+
     def _evaluate(
         self, query: Query, account: Account | None, reconciled: frozenset[str] = frozenset()
     ) -> tuple[str, ...]:
-        try:
-            compiled = compile_query(query, self.context(account))
-        except JqlError as error:
-            raise ApiError(400, error.messages) from error
+        compiled = self._compiled(query, self.context(account))
         with self.store.lock:
-            candidates = list(self.store.index.view(self.store.issues, reconciled))
+            candidates = self._candidates(compiled.narrowing, reconciled)
         matched: list[Mapping[str, Any]] = [i for i in candidates if compiled.matches(i)]
         return tuple(issue["key"] for issue in compiled.sort(matched))
+
+    def _candidates(self, narrowing: Narrowing | None, reconciled: frozenset[str]) -> list[Issue]:
+        """The issues, as search shows them, among which a query's matches are: all of them
+        unless the query names its issues or bounds ``updated`` from below (as Jira's index
+        answers those without reading every issue)."""
+        store = self.store
+        if narrowing is None:
+            return list(store.index.view(store.issues, reconciled))
+        if narrowing.keys is not None:
+            named = narrowing.keys
+            keys = set(named.keys)
+            keys.update(key for i in named.ids if (key := store.key_for_id(i)) is not None)
+        else:
+            bound = narrowing.updated_since
+            assert bound is not None
+            inclusive = bound.op is Operator.GREATER_EQUALS
+            keys = set(store.recency.since(bound.target, inclusive=inclusive))
+        return store.index.view_of(keys, store.issues, reconciled)
+
+    def count(self, jql: str, account: Account | None = None) -> int:
+        """How many issues a query matches now, as search sees them.
+
+        The matches of a query that does not depend on the time (no dates, no functions) are
+        kept, and a later count re-evaluates only the issues changed since (as Jira's index
+        counts without reading every issue); anything else is evaluated afresh.
+        """
+        query = _parsed(jql)
+        ctx = self.context(account)
+        compiled = self._compiled(query, ctx)
+        store = self.store
+        if not _timeless(query, ctx):
+            with store.lock:
+                candidates = self._candidates(compiled.narrowing, frozenset())
+            return sum(1 for issue in candidates if compiled.matches(issue))
+        tag = (query.where, account.account_id if account is not None else "")
+        with store.lock:
+            kept = next((entry for entry in self._counts if entry.tag == tag), None)
+            changed = None
+            if kept is not None and kept.epoch == store.journal.epoch:
+                changed = store.journal.since(kept.position)
+            if kept is None or changed is None:
+                candidates = self._candidates(compiled.narrowing, frozenset())
+                matched = {issue["key"] for issue in candidates if compiled.matches(issue)}
+            else:
+                matched = kept.matched
+                index, issues = store.index, store.issues
+                for key in kept.lagging.union(changed, index.lagging_keys()):
+                    shown = index.issue(key, issues.get(key))
+                    if shown is not None and compiled.matches(shown):
+                        matched.add(key)
+                    else:
+                        matched.discard(key)
+            entry = _Counted(
+                tag, matched, store.journal.position, store.journal.epoch,
+                store.index.lagging_keys(),
+            )  # fmt: skip
+            self._counts = [entry, *(e for e in self._counts if e.tag != tag)][:COUNTS_KEPT]
+            return len(matched)
 
     def shown(self, key: str, reconciled: frozenset[str] = frozenset()) -> Issue | None:
         """One issue as search renders it (stale on Cloud unless reconciled)."""
@@ -151,21 +226,27 @@ class SearchEngine:
 
     def rerun(self, jql: str, account: Account | None = None) -> tuple[str, ...]:
         """Data Center paging: the query's matches as of this request (cached until a change)."""
-        tag = (jql, account.account_id if account is not None else "", self.store.generation)
+        query = _parsed(jql)
+        # A query with a relative date matches differently a minute later: keep its matches
+        # only for the same moment (the sandbox's clock may stand still between syncs).
+        moment = None if _timeless(query, self.context(account)) else self.store.clock()
+        who = account.account_id if account is not None else ""
+        tag = (jql, who, self.store.generation, moment)
         with self._lock:
             cached = self._cached
         # With a lagging index, what search sees changes without a change to the site.
         if cached is not None and cached[0] == tag and self.store.index.lag <= 0:
             return cached[1]
-        query = _parsed(jql)
-        keys = self._past_key(query, account)
+        keys = self._past_key(query, account, moment)
         if keys is None:
             keys = self._evaluate(query, account)
         with self._lock:
             self._cached = (tag, keys)
         return keys
 
-    def _past_key(self, query: Query, account: Account | None) -> tuple[str, ...] | None:
+    def _past_key(
+        self, query: Query, account: Account | None, moment: object
+    ) -> tuple[str, ...] | None:
         """``<query> AND key > X ORDER BY key`` within one project, answered as Jira's index
         does: by seeking past X in the query's ordered matches, which are kept until the site
         changes, instead of evaluating every issue again for each page of a keyset read.
@@ -189,7 +270,12 @@ class SearchEngine:
         (bound,) = bounds
         rest = tuple(c for c in where.children if c is not bound)
         base = Query(rest[0] if len(rest) == 1 else And(rest), query.order_by)
-        tag = (base, account.account_id if account is not None else "", self.store.generation)
+        tag = (
+            base,
+            account.account_id if account is not None else "",
+            self.store.generation,
+            moment,
+        )
         with self._lock:
             kept = self._keyset_base
         if kept is not None and kept[0] == tag:
@@ -217,6 +303,39 @@ class SearchEngine:
             else:
                 low = middle + 1
         return matches[low:]
+
+
+@dataclass
+class _Counted:
+    """A timeless query's matches as of a journal position (see ``SearchEngine.count``)."""
+
+    tag: tuple[Expr | None, str]
+    matched: set[str]
+    position: int
+    epoch: int
+    lagging: frozenset[str]  # issues search showed stale then: they may show current now
+
+
+def _timeless(query: Query, ctx: JqlContext) -> bool:
+    """Whether a query's matches change only when issues change: no date field compared (a
+    relative date moves with the clock) and no function (``now()``, ``openSprints()``...)."""
+    pending: list[object] = [query.where]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, Clause):
+            spec = resolve_field(node.field, ctx)
+            if spec is None or spec.kind is FieldKind.DATE:
+                return False
+            pending.append(node.operand)
+        elif isinstance(node, And | Or):
+            pending.extend(node.children)
+        elif isinstance(node, Not):
+            pending.append(node.child)
+        elif isinstance(node, ValueList):
+            pending.extend(node.items)
+        elif isinstance(node, FunctionCall):
+            return False
+    return True
 
 
 def _parsed(jql: str) -> Query:

@@ -23,6 +23,7 @@ from roadmap_sync.sandbox.clock import parse_moment
 from roadmap_sync.sandbox.epic_link import is_subtask, move_epic_links, recognise_epic_link
 from roadmap_sync.sandbox.errors import not_found_issue
 from roadmap_sync.sandbox.index import SearchIndex, snapshot
+from roadmap_sync.sandbox.recency import ChangeJournal, UpdatedOrder
 from roadmap_sync.sandbox.store_types import ChangeItem, IssueChange
 
 __all__ = ["ChangeItem", "IssueChange", "SiteData", "SiteStore", "WriteRecord", "parent_stub"]
@@ -148,6 +149,7 @@ class SiteStore:
         self.index = SearchIndex(search_lag)
         # Bumped by every change: searches re-run only when something changed.
         self.generation = 0
+        self.journal = ChangeJournal()
         self._id_to_key: dict[str, str] = {}
         self._listeners: list[ChangeListener] = []
         self._version_listeners: list[VersionListener] = []
@@ -169,6 +171,7 @@ class SiteStore:
             move_epic_links(self.issues, found, parent_stub)
         # Keep insertion order equal to id order: search relies on it as the natural order.
         self.issues = dict(sorted(self.issues.items(), key=lambda kv: int(kv[1]["id"])))
+        self.recency = UpdatedOrder(self.issues.values())
 
     # -- loading ---------------------------------------------------------------------------
     def _add_project(self, project: Mapping[str, Any]) -> None:
@@ -300,12 +303,25 @@ class SiteStore:
                 self.changelog.record(issue["id"], actor, stamp, items)
             before = snapshot(issue)
             issue["fields"] = {**fields, **changed, "updated": stamp}
-            self.index.record(issue["key"], before, snapshot(issue), bulk=bulk)
+            self._indexed(issue["key"], before, snapshot(issue), bulk=bulk)
             self.generation += 1
             snap = issue
         for listener in self._listeners:
             listener(change, snap)
         return change
+
+    def _indexed(self, key: str, before: Issue | None, after: Issue | None, *, bulk: bool) -> None:
+        """Tell what search keeps about issues that ``key`` changed (under ``self.lock``)."""
+        self.index.record(key, before, after, bulk=bulk)
+        self.recency.record(key, after)
+        self.journal.note(key)
+
+    def rewrote_fields(self) -> None:
+        """Issues' fields were changed in place without an issue change (a version renamed or
+        deleted): searches must evaluate every issue again."""
+        with self.lock:
+            self.generation += 1
+            self.journal.epoch += 1
 
     def create(self, fields: Mapping[str, Any], actor: Account) -> Issue:
         """Create an issue "as a person" (test hook); fires ``jira:issue_created``."""
@@ -335,7 +351,7 @@ class SiteStore:
             }
             self.issues[issue["key"]] = issue
             self._id_to_key[issue["id"]] = issue["key"]
-            self.index.record(issue["key"], None, snapshot(issue), bulk=False)
+            self._indexed(issue["key"], None, snapshot(issue), bulk=False)
             self.generation += 1
         change = IssueChange(
             issue["key"], actor, (), self.clock(), "jira:issue_created", "issue_created"
@@ -356,7 +372,7 @@ class SiteStore:
             ]
             for gone in doomed:
                 del self.issues[gone["key"]]
-                self.index.record(gone["key"], snapshot(gone), None, bulk=False)
+                self._indexed(gone["key"], snapshot(gone), None, bulk=False)
             self.generation += 1
         for gone in reversed(doomed):
             change = IssueChange(

@@ -13,6 +13,7 @@ skips issues without labels.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from roadmap_sync.jql.ast import (
@@ -41,6 +42,7 @@ from roadmap_sync.sandbox.jql.fields import (
 )
 from roadmap_sync.sandbox.jql.match import (
     Issue,
+    KeysNamed,
     Predicate,
     Request,
     build_epic_link,
@@ -52,21 +54,37 @@ from roadmap_sync.sandbox.jql.match import (
     build_project,
     build_status_category,
 )
-from roadmap_sync.sandbox.jql.match_values import build_custom, build_date, build_text
+from roadmap_sync.sandbox.jql.match_values import DateBound, build_custom, build_date, build_text
 from roadmap_sync.sandbox.jql.people import build_priority, build_sprint, build_user
 from roadmap_sync.sandbox.jql.sort import KeyFunction, compile_order, sort_issues
 
-__all__ = ["CompiledQuery", "compile_query"]
+__all__ = ["CompiledQuery", "Narrowing", "compile_query"]
+
+
+@dataclass(frozen=True, slots=True)
+class Narrowing:
+    """Where the matches of a query can be, short of every issue: the issues a top-level
+    ``key = X`` / ``key in (...)`` names, or those updated since a minute (``updated >= X``)."""
+
+    keys: KeysNamed | None = None
+    updated_since: DateBound | None = None
 
 
 class CompiledQuery:
-    """A validated query: ``matches`` filters issues, ``sort`` applies ORDER BY."""
+    """A validated query: ``matches`` filters issues, ``sort`` applies ORDER BY, and
+    ``narrowing`` says where its matches can be (None: anywhere)."""
 
-    __slots__ = ("_order", "_predicate")
+    __slots__ = ("_order", "_predicate", "narrowing")
 
-    def __init__(self, predicate: Predicate, order: list[tuple[KeyFunction, bool]]) -> None:
+    def __init__(
+        self,
+        predicate: Predicate,
+        order: list[tuple[KeyFunction, bool]],
+        narrowing: Narrowing | None = None,
+    ) -> None:
         self._predicate = predicate
         self._order = order
+        self.narrowing = narrowing
 
     def matches(self, issue: Mapping[str, Any]) -> bool:
         """Whether the issue (Jira REST v2 shape) satisfies the WHERE part."""
@@ -122,7 +140,35 @@ def compile_query(query: Query, ctx: JqlContext) -> CompiledQuery:
     order = compile_order(query.order_by, ctx, errors)
     if errors or predicate is None:
         raise JqlError(list(dict.fromkeys(errors)))  # de-duplicated, in query order
-    return CompiledQuery(predicate, order)
+    return CompiledQuery(predicate, order, _narrowing(query.where, ctx))
+
+
+def _narrowing(where: Expr | None, ctx: JqlContext) -> Narrowing | None:
+    """What a valid query's top-level AND requires of every match, in a form search can look
+    up: a clause that names issues, else one that bounds ``updated`` from below."""
+    if isinstance(where, Clause):
+        conjuncts: Sequence[Expr] = (where,)
+    elif isinstance(where, And):
+        conjuncts = where.children
+    else:
+        return None
+    keys: KeysNamed | None = None
+    since: DateBound | None = None
+    for clause in conjuncts:
+        if not isinstance(clause, Clause):
+            continue
+        built = _compile_clause(clause, False, ctx, [])
+        if isinstance(built, KeysNamed):
+            keys = built
+        elif (
+            isinstance(built, DateBound)
+            and built.attr == "updated"
+            and built.op in (Operator.GREATER, Operator.GREATER_EQUALS)
+        ):
+            since = built
+    if keys is None and since is None:
+        return None
+    return Narrowing(keys, None if keys is not None else since)
 
 
 def _always(issue: Issue) -> bool:

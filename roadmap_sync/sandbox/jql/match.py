@@ -248,16 +248,23 @@ def issue_refs(req: Request) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(keys), frozenset(ids)
 
 
+@dataclass(frozen=True, slots=True)
+class KeysNamed:
+    """The probe of ``key = X`` / ``key in (...)``: search can look up these issues alone."""
+
+    keys: frozenset[str]
+    ids: frozenset[str]
+
+    def __call__(self, issue: Issue) -> bool:
+        return issue.get("key") in self.keys or issue.get("id") in self.ids
+
+
 def build_key(req: Request) -> Predicate | None:
     """key / issuekey / id: equality by key or id, ranges via ``_key_range``."""
     keys, ids = issue_refs(req)
     if req.op in RELATIONAL_OPERATORS:
         return _key_range(req.op, req.literals[0].value.strip().upper()) if keys or ids else None
-
-    def probe(issue: Issue) -> bool | None:
-        return issue.get("key") in keys or issue.get("id") in ids
-
-    return membership(probe, req.op, False)
+    return membership(KeysNamed(keys, ids), req.op, False)
 
 
 def _key_range(op: Operator, target: str) -> Predicate:

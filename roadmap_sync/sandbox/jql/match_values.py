@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from roadmap_sync.jql.ast import JqlError, Operator
@@ -82,6 +83,20 @@ def build_text(req: Request) -> Predicate | None:
     return membership(probe, req.op, req.has_empty)
 
 
+@dataclass(frozen=True, slots=True)
+class DateBound:
+    """``created``/``updated``/``resolved`` compared with one minute (UTC minute keys): search
+    can look up the issues updated since a minute instead of reading every issue."""
+
+    attr: str
+    op: Operator
+    target: str
+
+    def __call__(self, issue: Issue) -> bool:
+        key = issue_minute_key((issue.get("fields") or NO_FIELDS).get(self.attr))
+        return key is not None and COMPARE[self.op](key, self.target)
+
+
 def build_date(req: Request) -> Predicate | None:
     """created / updated / resolved, compared as UTC minute keys (see jql_dates)."""
     targets: list[str] = []
@@ -98,15 +113,7 @@ def build_date(req: Request) -> Predicate | None:
             req.errors.extend(error.messages)
     attr = req.spec.attr
     if req.op in RELATIONAL_OPERATORS:
-        if not targets:
-            return None
-        compare, target = COMPARE[req.op], targets[0]
-
-        def predicate(issue: Issue) -> bool:
-            key = issue_minute_key((issue.get("fields") or NO_FIELDS).get(attr))
-            return key is not None and compare(key, target)
-
-        return predicate
+        return DateBound(attr, req.op, targets[0]) if targets else None
     wanted = frozenset(targets)
 
     def probe(issue: Issue) -> bool | None:
