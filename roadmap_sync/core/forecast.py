@@ -29,6 +29,7 @@ import random
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 __all__ = [
     "MAX_WEEKS",
@@ -43,6 +44,7 @@ __all__ = [
 ]
 
 MAX_WEEKS = 156  # futures that have not finished after three years count as "not in sight"
+DRAW_BLOCK = 8  # weeks drawn at a time when a future needs more than its release dates
 CUT_LINE_QUANTILE = 0.85
 
 
@@ -139,50 +141,63 @@ def _date(today: dt.date, weeks: float) -> dt.date | None:
 class _Future:
     """One simulated future: weekly capacity drawn from history, spent in roadmap order.
 
-    Tight loops over local names: a forecast simulates about a million weeks.
+    Weeks are drawn in blocks (``random.choices`` and ``itertools.accumulate`` run in C) and
+    the week a demand is covered is found by bisection over the cumulative capacity: a
+    forecast simulates about a million weeks, and this is its inner loop.
     """
 
-    __slots__ = ("cum", "history", "random")
+    __slots__ = ("choices", "cum", "history")
 
-    def __init__(self, rng: random.Random, history: Sequence[int]) -> None:
-        self.random = rng.random
+    def __init__(self, rng: random.Random, history: Sequence[int], weeks: int) -> None:
+        self.choices = rng.choices
         self.history = history
         self.cum: list[float] = [0.0]  # cumulative capacity at the end of week t
+        self._draw(weeks)
+
+    def _draw(self, weeks: int) -> None:
+        """Draw ``weeks`` more weeks of capacity."""
+        drawn: list[float] = self.choices(self.history, k=weeks)
+        drawn[0] += self.cum[-1]
+        self.cum += accumulate(drawn)
 
     def capacity_at(self, due: float) -> float:
         """Cumulative capacity after `due` (fractional) weeks, drawing weeks as needed."""
         whole = math.floor(due)
-        cum, history, draw, size = self.cum, self.history, self.random, len(self.history)
-        while len(cum) <= whole + 1:
-            cum.append(cum[-1] + history[int(draw() * size)])
+        cum = self.cum
+        if len(cum) <= whole + 1:
+            self._draw(whole + 2 - len(cum))
         return cum[whole] + (cum[whole + 1] - cum[whole]) * (due - whole)
 
-    def finish(self, prior: float, demand: float, growth: float, start: float) -> float:
-        """The (fractional) week when cumulative capacity covers prior + demand + growth * t.
+    def covered(self, needed: float, week: int) -> int | None:
+        """The first week from `week` on whose cumulative capacity reaches `needed` (None:
+        not within MAX_WEEKS). Capacity never falls, so bisection finds it."""
+        cum = self.cum
+        while cum[-1] < needed and len(cum) <= MAX_WEEKS:
+            self._draw(min(DRAW_BLOCK, MAX_WEEKS + 1 - len(cum)))
+        if len(cum) <= week:
+            self._draw(week + 1 - len(cum))
+        found = bisect_left(cum, needed, week)
+        return found if found < len(cum) and found <= MAX_WEEKS else None
 
-        Weeks are drawn in order and only up to the week found (or ``MAX_WEEKS``), so the
-        random stream, and every forecast, does not depend on how the week is searched.
-        """
+    def finish(self, prior: float, demand: float, growth: float, start: float) -> float:
+        """The (fractional) week when cumulative capacity covers prior + demand + growth * t."""
         if math.isinf(start):
             return math.inf  # an earlier release holds the capacity for ever: so is this one
-        cum, history, draw, size = self.cum, self.history, self.random, len(self.history)
-        week = math.floor(start)
+        first = math.floor(start)
         if growth == 0.0:
-            # Cumulative capacity never falls: draw until it covers the demand, then bisect.
             needed = prior + demand
-            while len(cum) <= week or (cum[-1] < needed and len(cum) <= MAX_WEEKS):
-                cum.append(cum[-1] + history[int(draw() * size)])
-            week = bisect_left(cum, needed, week)
-            if week > MAX_WEEKS or week == len(cum):
-                return math.inf
-            return self._within(week, needed, start)
-        while week <= MAX_WEEKS:
-            while len(cum) <= week:
-                cum.append(cum[-1] + history[int(draw() * size)])
+            found = self.covered(needed, first)
+            return math.inf if found is None else self._within(found, needed, start)
+        week: int | None = first
+        while week is not None:
+            # The first week covering the demand as it is at `week` comes no earlier than the
+            # answer, and no week before it can be the answer: repeat from there until the
+            # week covers the demand as it has grown by then.
             needed = prior + demand + growth * week
-            if cum[week] >= needed:
+            found = self.covered(needed, week)
+            if found == week:
                 return self._within(week, needed, start)
-            week += 1
+            week = found
         return math.inf
 
     def _within(self, week: int, needed: float, start: float) -> float:
@@ -196,8 +211,11 @@ class _Future:
 
 
 def _demand(release: ReleaseWork, rng: random.Random, options: ForecastOptions) -> float:
+    if not release.empty_epics:
+        return float(release.open_items)
     low, high = options.epic_stories
-    estimated = sum(rng.randint(low, high) for _ in range(release.empty_epics))
+    draw, span = rng.random, high - low + 1
+    estimated = sum(low + int(draw() * span) for _ in range(release.empty_epics))
     return float(release.open_items + estimated)
 
 
@@ -248,8 +266,10 @@ def simulate(
     finished: list[list[float]] = [[] for _ in active]
     left_by_date: list[list[float]] = [[] for _ in active]
     due_weeks = [(release.end_date - today).days / 7 for release in active]
+    # Every future needs its weeks up to the last release date (the capacity by each date).
+    first_draw = max(1, math.floor(max(0.0, *due_weeks)) + 2)
     for _ in range(options.futures):
-        future = _Future(rng, history)
+        future = _Future(rng, history, first_draw)
         prior, done_at = 0.0, 0.0
         for index, release in enumerate(active):
             demand = _demand(release, rng, options)
