@@ -51,8 +51,11 @@ LATE_MODULES = {"schema": "schema"}
 def _modules_for(argv: Sequence[str] | None) -> list[str] | None:
     """The command modules to register for the command ``argv`` names; None: all of them
     (help, completion, usage errors, the sandbox)."""
-    given = [arg for arg in (sys.argv[1:] if argv is None else argv) if not arg.startswith("-")]
+    args = sys.argv[1:] if argv is None else argv
+    given = [arg for arg in args if not arg.startswith("-")]
     command = given[0] if given else None
+    if command is None and "--version" in args:
+        return []  # argparse answers before it looks for a command: load none
     if command in COMMAND_MODULES:
         return [COMMAND_MODULES[command]]
     if command in LATE_MODULES:
