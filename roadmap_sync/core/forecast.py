@@ -183,22 +183,18 @@ class _Future:
         """The (fractional) week when cumulative capacity covers prior + demand + growth * t."""
         if math.isinf(start):
             return math.inf  # an earlier release holds the capacity for ever: so is this one
-        first = math.floor(start)
-        if growth == 0.0:
-            needed = prior + demand
-            found = self.covered(needed, first)
-            return math.inf if found is None else self._within(found, needed, start)
-        week: int | None = first
-        while week is not None:
+        week = math.floor(start)
+        while True:
             # The first week covering the demand as it is at `week` comes no earlier than the
             # answer, and no week before it can be the answer: repeat from there until the
-            # week covers the demand as it has grown by then.
+            # week covers the demand as it has grown by then (at once without growth).
             needed = prior + demand + growth * week
             found = self.covered(needed, week)
-            if found == week:
-                return self._within(week, needed, start)
+            if found is None:
+                return math.inf
+            if found == week or growth == 0.0:
+                return self._within(found, needed, start)
             week = found
-        return math.inf
 
     def _within(self, week: int, needed: float, start: float) -> float:
         """The fraction of `week` at which capacity reached `needed`, as a week number."""

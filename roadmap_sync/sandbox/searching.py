@@ -175,6 +175,9 @@ class SearchEngine:
             return sum(1 for issue in candidates if compiled.matches(issue))
         tag = (query.where, account.account_id if account is not None else "")
         with store.lock:
+            # Stale now (a superset of what is still stale after the loop below): rechecked
+            # by this count and by the next.
+            lagging = store.index.lagging_keys()
             kept = next((entry for entry in self._counts if entry.tag == tag), None)
             changed = None
             if kept is not None and kept.epoch == store.journal.epoch:
@@ -185,16 +188,13 @@ class SearchEngine:
             else:
                 matched = kept.matched
                 index, issues = store.index, store.issues
-                for key in kept.lagging.union(changed, index.lagging_keys()):
+                for key in kept.lagging.union(changed, lagging):
                     shown = index.issue(key, issues.get(key))
                     if shown is not None and compiled.matches(shown):
                         matched.add(key)
                     else:
                         matched.discard(key)
-            entry = _Counted(
-                tag, matched, store.journal.position, store.journal.epoch,
-                store.index.lagging_keys(),
-            )  # fmt: skip
+            entry = _Counted(tag, matched, store.journal.position, store.journal.epoch, lagging)
             self._counts = [entry, *(e for e in self._counts if e.tag != tag)][:COUNTS_KEPT]
             return len(matched)
 
