@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from roadmap_sync.core.claims import Claim, Claims, Target, Tracer
 from roadmap_sync.core.gc_pause import gc_paused
@@ -25,7 +26,7 @@ from roadmap_sync.core.model import (
 )
 from roadmap_sync.core.roadmap import Release, Roadmap
 
-__all__ = ["affected_keys", "classify", "trace_day"]
+__all__ = ["TraceStream", "affected_keys", "classify", "trace_day"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +68,9 @@ def _verdict(planned: Claim | None, scheduled: Release | None) -> tuple[Verdict,
 class _Classifier:
     """Per-run look-up tables and caches; `trace` is called once per item."""
 
-    def __init__(self, items: Sequence[BacklogItem], roadmap: Roadmap, today: dt.date) -> None:
+    def __init__(self, roadmap: Roadmap, today: dt.date) -> None:
         self.roadmap = roadmap
-        self.tracer = Tracer(items, Claims(roadmap))
+        self.tracer = Tracer((), Claims(roadmap))
         self.by_version = {
             version: (rank, release)
             for rank, release in enumerate(roadmap.releases)
@@ -265,33 +266,135 @@ def classify(
     no other item or ancestor changed (``affected_keys`` gives that set), and the result is
     what tracing every item would give.
     """
-    classifier = _Classifier(items, roadmap, today)
-    reused = _Reuse.of(previous, classifier.tracer.claims)
-    traces: list[ItemTrace] = []
-    covered: set[Target] = set()
-    open_counts = dict.fromkeys((release.id for release in roadmap.releases), 0)
-    with gc_paused():
-        for item in items:
-            trace = None
-            if reused is not None and item.key not in retrace:
-                trace = reused.get(item.key)
-                if trace is not None and trace.feature is not None:
-                    covered.add(reused.targets[(trace.planned_release, trace.feature)])
-            if trace is None:
-                trace, claim = classifier.trace(item)
-                if claim is not None:
-                    covered.add(claim.target)
-            traces.append(trace)
-            # The release's bucket, as every report counts it (core/numbers.py): planned,
-            # else scheduled; an item counts once.
-            bucket = trace.planned_release or trace.scheduled_release
-            if not trace.done and bucket is not None:
-                open_counts[bucket] += 1
-    findings = [
-        *_release_findings(roadmap, today, frozenset(known_versions), open_counts),
-        *_feature_findings(classifier.tracer.claims, covered, classifier.tracer.index),
-    ]
-    return Classification(tuple(traces), tuple(findings))
+    stream = TraceStream(roadmap, today=today, previous=previous, retrace=retrace)
+    stream.add(items, last=True)
+    return stream.finish(known_versions)
+
+
+class TraceStream:
+    """A classification fed a batch of items at a time, as a read returns them.
+
+    Each item is traced as soon as every level of its ancestry that its trace can depend on
+    has arrived (up to the first claimed level or the top; a sub-task without fixVersions also
+    needs its parent, whose schedule it inherits); the others wait for ``finish``. An item's
+    trace depends on nothing else, so the result is the one ``classify`` gives for all the
+    items at once. Tracing while the next page is in flight hides most of the tracing behind
+    Jira's time to answer (bench/steady_state.py, make_plan / bare loop).
+    """
+
+    def __init__(
+        self,
+        roadmap: Roadmap,
+        *,
+        today: dt.date,
+        previous: Classification | None = None,
+        retrace: Collection[str] = (),
+    ) -> None:
+        self._roadmap = roadmap
+        self._today = today
+        self._previous = previous
+        self._retrace = retrace
+        self._classifier = _Classifier(roadmap, today)
+        self._reused = _Reuse.of(previous, self._classifier.tracer.claims)
+        self._items: list[BacklogItem] = []
+        self._traces: list[ItemTrace | None] = []
+        self._waiting: list[int] = []  # positions of items traced at the end
+        self._covered: set[Target] = set()
+        self._open_counts = dict.fromkeys((release.id for release in roadmap.releases), 0)
+        # A key read again in a later batch (Jira returning an issue on two pages) is traced
+        # as its last reading, as the whole read would be: start over at the end then.
+        self._repeated = False
+
+    def add(self, items: Iterable[BacklogItem], *, last: bool = False) -> None:
+        """Items as read; ``last``: no more follow, so every one of them can be traced now."""
+        index = self._classifier.tracer.index
+        start = len(self._items)
+        self._items.extend(items)
+        batch = {item.key: item for item in self._items[start:]}  # a repeat within: its last
+        if not self._repeated and not index.keys().isdisjoint(batch):
+            self._repeated = True
+        index.update(batch)
+        if self._repeated:
+            return
+        ready = self._ready
+        with gc_paused():
+            for position in range(start, len(self._items)):
+                item = self._items[position]
+                if last or ready(item):
+                    self._traces.append(self._trace(item))
+                else:
+                    self._traces.append(None)
+                    self._waiting.append(position)
+
+    @property
+    def waiting(self) -> int:
+        """Items added whose trace waits for ``finish`` (an ancestor had not arrived)."""
+        return len(self._waiting)
+
+    def finish(self, known_versions: Collection[str]) -> Classification:
+        """The classification of every item added, in the order they were added."""
+        if self._repeated:
+            again = TraceStream(
+                self._roadmap, today=self._today, previous=self._previous, retrace=self._retrace
+            )
+            again.add(self._items, last=True)
+            return again.finish(known_versions)
+        with gc_paused():
+            for position in self._waiting:
+                self._traces[position] = self._trace(self._items[position])
+        self._waiting.clear()
+        traces = cast(list[ItemTrace], self._traces)
+        tracer = self._classifier.tracer
+        findings = [
+            *_release_findings(
+                self._roadmap, self._today, frozenset(known_versions), self._open_counts
+            ),
+            *_feature_findings(tracer.claims, self._covered, tracer.index),
+        ]
+        return Classification(tuple(traces), tuple(findings))
+
+    def _ready(self, item: BacklogItem) -> bool:
+        """Whether every level ``item``'s trace depends on has been read."""
+        tracer = self._classifier.tracer
+        index, memo, at_level = tracer.index, tracer.memo, tracer.claims.at_level
+        parent = item.parent_key
+        inherits = item.hierarchy_level < 0 and not item.fix_versions  # its parent's schedule
+        if inherits and parent is not None and parent not in index:
+            return False
+        # The walk starts from the key's indexed reading, as ``Tracer.resolve`` does.
+        current, seen = index[item.key], None
+        while True:
+            parent = current.parent_key
+            # A traced parent was traced whole; a claimed level ends the walk up.
+            if parent is None or parent in memo or at_level(current.key, current) is not None:
+                return True
+            above = index.get(parent)
+            if above is None:
+                return False
+            if seen is None:
+                seen = {item.key}
+            if parent in seen:  # parent links loop, and every member has been read
+                return True
+            seen.add(parent)
+            current = above
+
+    def _trace(self, item: BacklogItem) -> ItemTrace:
+        trace = None
+        reused = self._reused
+        if reused is not None and item.key not in self._retrace:
+            trace = reused.get(item.key)
+            if trace is not None and trace.feature is not None:
+                self._covered.add(reused.targets[(trace.planned_release, trace.feature)])
+        if trace is None:
+            trace, claim = self._classifier.trace(item)
+            if claim is not None:
+                self._covered.add(claim.target)
+        # The release's bucket, as every report counts it (core/numbers.py): planned, else
+        # scheduled; an item counts once.
+        bucket = trace.planned_release or trace.scheduled_release
+        if not trace.done and bucket is not None:
+            self._open_counts[bucket] += 1
+        return trace
 
 
 @dataclass(frozen=True, slots=True)

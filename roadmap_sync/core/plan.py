@@ -10,7 +10,7 @@ survive every run, and a second run over an unchanged backlog plans nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from roadmap_sync.core.gc_pause import gc_paused
 from roadmap_sync.core.model import (
@@ -70,6 +70,26 @@ def desired_labels(
     return frozenset(desired)
 
 
+# (planned release, verdict, flagged, current labels) -> (add, remove, foreign labels)
+_Shape = tuple[str | None, Verdict, bool, tuple[str, ...]]
+_Decision = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _decide(
+    desired: frozenset[str],
+    current: tuple[str, ...],
+    owned: frozenset[str],
+    prefixed: Callable[[str], bool],
+) -> _Decision:
+    """What to add and remove to turn ``current`` into ``desired`` within the owned labels,
+    and the prefixed labels the bot does not own (listed, left alone)."""
+    add = tuple(sorted(label for label in desired if label not in current))
+    # dict.fromkeys: a label Jira returned twice is still removed once
+    remove = [label for label in current if label in owned and label not in desired]
+    strays = tuple(label for label in current if label not in owned and prefixed(label))
+    return add, tuple(sorted(dict.fromkeys(remove))), strays
+
+
 def plan_labels(
     classification: Classification,
     items: Sequence[BacklogItem],
@@ -85,13 +105,11 @@ def plan_labels(
     release_labels = {release.id: roadmap.release_label(release) for release in roadmap.releases}
     owned = owned_set(roadmap, written)
     prefixed = roadmap.labels.prefixed
-    # Few distinct (release, verdict, flagged) combinations exist: build each label set once.
-    wanted: dict[tuple[str | None, Verdict, bool], frozenset[str]] = {}
+    # A backlog repeats a few (release, verdict, flag) outcomes and a few label sets, so the
+    # same pair recurs thousands of times: decide each distinct pair once.
+    decided: dict[_Shape, _Decision] = {}
     changes: list[LabelChange] = []
     foreign: list[tuple[str, str]] = []
-    # A backlog's changes add and remove a few distinct label sets: one tuple for each.
-    shared: dict[tuple[str, ...], tuple[str, ...]] = {}
-    one = shared.setdefault
     with gc_paused():
         for item in items:
             trace = classification.get(item.key)
@@ -99,23 +117,17 @@ def plan_labels(
                 raise ValueError(f"item {item.key} is not in the classification")
             if trace.verdict is Verdict.IGNORED:
                 continue  # opted out: the bot neither adds nor removes anything
-            shape = (trace.planned_release, trace.verdict, trace.flagged)
-            desired = wanted.get(shape)
-            if desired is None:
-                desired = wanted[shape] = desired_labels(trace, release_labels, roadmap)
             current = item.labels
-            add = [label for label in desired if label not in current]
-            remove = [label for label in current if label in owned and label not in desired]
-            foreign.extend(
-                (item.key, label) for label in current if label not in owned and prefixed(label)
-            )
+            shape = (trace.planned_release, trace.verdict, trace.flagged, current)
+            decision = decided.get(shape)
+            if decision is None:
+                desired = desired_labels(trace, release_labels, roadmap)
+                decision = decided[shape] = _decide(desired, current, owned, prefixed)
+            add, remove, strays = decision
+            if strays:
+                foreign.extend((item.key, label) for label in strays)
             if add or remove:
-                # dict.fromkeys: a label Jira returned twice is still removed once
-                addition = tuple(sorted(add))
-                removal = tuple(sorted(dict.fromkeys(remove)))
-                changes.append(
-                    LabelChange(item.key, one(addition, addition), one(removal, removal), current)
-                )
+                changes.append(LabelChange(item.key, add, remove, current))
     return LabelPlan(tuple(changes), tuple(dict.fromkeys(foreign)))
 
 

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import structlog
 
-from roadmap_sync.core.classify import classify
+from roadmap_sync.core.classify import TraceStream
 from roadmap_sync.core.gc_pause import gc_paused
 from roadmap_sync.core.model import (
     BacklogItem,
@@ -32,6 +32,9 @@ from roadmap_sync.runtime.breaker import WriteBreaker
 from roadmap_sync.trackers.base import ApplyOutcome, SiteInfo, Tracker
 
 log = structlog.get_logger(__name__)
+
+# Items handed to the classification at a time while reading: a Cloud page's worth.
+TRACE_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -109,16 +112,26 @@ def make_plan(
     """
     started = time.perf_counter()
     config = roadmap.tracker
-    # Decoded pages and items pile up by the hundred thousand and form no cycles: full
-    # collections re-scanning them cost more than converting them (measured in bench/).
+    # Items are traced as they arrive, while Jira renders the next page (core/classify.py).
+    traces = TraceStream(roadmap, today=today)
+    read: list[BacklogItem] = []
+    # Decoded pages, items and traces pile up by the hundred thousand and form no cycles: full
+    # collections re-scanning them, several times over a plan, cost more than converting them
+    # (measured in bench/). One pause over the whole plan.
     with gc_paused():
-        items = tuple(tracker.fetch_items(config.scope, progress))
-    known_versions = frozenset(
-        name for project in config.projects for name in tracker.version_names(project)
-    )
-    read_seconds = time.perf_counter() - started
-    classification = classify(items, roadmap, today=today, known_versions=known_versions)
-    labels = plan_labels(classification, items, roadmap, written)
+        for item in tracker.fetch_items(config.scope, progress):
+            read.append(item)
+            if len(read) % TRACE_BATCH == 0:
+                traces.add(read[-TRACE_BATCH:])
+        traces.add(read[len(read) - len(read) % TRACE_BATCH :], last=True)
+        items = tuple(read)
+        del read
+        known_versions = frozenset(
+            name for project in config.projects for name in tracker.version_names(project)
+        )
+        read_seconds = time.perf_counter() - started
+        classification = traces.finish(known_versions)
+        labels = plan_labels(classification, items, roadmap, written)
     log.info(
         "plan_ready",
         roadmap=roadmap.product,
