@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -90,7 +89,7 @@ def item(key: str, **changes: object) -> ItemSnapshot:
         fix_versions=("2025.2",),
         components=("Checkout", "Web"),
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return base._replace(**changes)  # type: ignore[arg-type]
 
 
 def count(engine: sa.Engine, table: str) -> int:
@@ -366,7 +365,7 @@ def test_a_snapshot_streamed_from_an_iterator_is_stored_whole(
     assert counted == len(items)
 
     second = store.start_run("s", "run", "hash", T0 + dt.timedelta(hours=1))
-    changed = [replace(row, summary="edited") for row in items]
+    changed = [row._replace(summary="edited") for row in items]
     with pytest.raises(StoreError, match="duplicate key S-7"):
         store.record_snapshot(second, stream([*changed, changed[7]]), ())
     assert store.snapshot(second) is None

@@ -11,14 +11,14 @@ Without a previous snapshot (the first report) every item has "entered" and ever
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from roadmap_sync.core.model import Finding, FindingKind, Verdict
 from roadmap_sync.core.numbers import Counts, Flags, Tally, VerdictCounts, count
-from roadmap_sync.core.records import ItemSnapshot, Snapshot
+from roadmap_sync.core.records import ItemSnapshot, Snapshot, key_order
 from roadmap_sync.core.roadmap import Release, Roadmap
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
 ]
 
 Bucket = str | None  # a release id, or None for the unplanned bucket
-_KEY = re.compile(r"(?P<project>.*?)-(?P<number>\d+)")
 _FLAGS = (Verdict.ORPHAN, Verdict.OUT_OF_SCOPE)
 
 
@@ -49,17 +48,18 @@ class Change(StrEnum):
     REMOVED = "removed"  # the key is gone from the backlog the roadmap covers
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """An item that entered or left a bucket; `other` is the bucket it moved from or to."""
+class Entry(NamedTuple):
+    """An item that entered or left a bucket; `other` is the bucket it moved from or to.
+
+    Entry, Move and FlagChange are NamedTuples: a first report builds one for every item.
+    """
 
     item: ItemSnapshot  # the current row, except for REMOVED items (their last row)
     change: Change
     other: Bucket = None
 
 
-@dataclass(frozen=True, slots=True)
-class Move:
+class Move(NamedTuple):
     """An item that changed bucket between the two runs."""
 
     item: ItemSnapshot
@@ -72,8 +72,7 @@ class Move:
         return self.item.key
 
 
-@dataclass(frozen=True, slots=True)
-class FlagChange:
+class FlagChange(NamedTuple):
     """A flag raised on or cleared from an item; `item` is the current row."""
 
     item: ItemSnapshot
@@ -162,14 +161,6 @@ class Drift:
             if release.release_id == release_id:
                 return release
         raise KeyError(release_id)
-
-
-def key_order(key: str) -> tuple[str, int, str]:
-    """Sort key for issue keys: ACME-2 before ACME-10."""
-    found = _KEY.fullmatch(key)
-    if found is None:
-        return (key, -1, key)
-    return (found["project"], int(found["number"]), key)
 
 
 def _flag(item: ItemSnapshot | None) -> Verdict | None:

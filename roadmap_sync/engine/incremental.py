@@ -30,11 +30,10 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from roadmap_sync.core.classify import affected_keys, classify, trace_day
-from roadmap_sync.core.drift import key_order
 from roadmap_sync.core.gc_pause import gc_paused
 from roadmap_sync.core.model import BacklogItem, Classification, LabelPlan
 from roadmap_sync.core.plan import plan_labels
-from roadmap_sync.core.records import ItemSnapshot, RunKind, RunRecord
+from roadmap_sync.core.records import ItemSnapshot, RunKind, RunRecord, key_order
 from roadmap_sync.core.retention import RetentionPolicy
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.engine.recorder import Clock

@@ -37,6 +37,7 @@ from roadmap_sync.core.records import (
     RunOutcome,
     RunRecord,
     Snapshot,
+    key_order,
 )
 from roadmap_sync.core.retention import RetentionPolicy, snapshots_to_keep
 from roadmap_sync.state import outlook_tables as _outlook_tables  # noqa: F401 - registers them
@@ -851,14 +852,8 @@ def _load_snapshot(conn: Connection, run_row: Row[Any], *, labels: bool = True) 
     )
 
 
-def _key_order(item: ItemSnapshot) -> tuple[str, int, str]:
-    """Jira's order of keys: by project, then numerically (ACME-9 before ACME-10)."""
-    project, _, number = item.key.rpartition("-")
-    return (project, int(number), "") if number.isdigit() else (item.key, -1, item.key)
-
-
 def _in_key_order(items: Iterable[ItemSnapshot]) -> tuple[ItemSnapshot, ...]:
-    return tuple(sorted(items, key=_key_order))
+    return tuple(sorted(items, key=lambda item: key_order(item.key)))
 
 
 # -- retention ----------------------------------------------------------------------------------
