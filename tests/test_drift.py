@@ -474,6 +474,9 @@ def test_verdict_counts_now_and_before() -> None:
         (["ACME-10", "ACME-9", "ACME-100"], ["ACME-9", "ACME-10", "ACME-100"]),
         (["WEB-2", "ACME-3", "ACME-20"], ["ACME-3", "ACME-20", "WEB-2"]),
         (["odd", "ACME-1"], ["ACME-1", "odd"]),
+        # A digit int() cannot read (isdigit() says yes to it) sorts as text, not a crash.
+        (["ACME-²", "ACME-2"], ["ACME-2", "ACME-²"]),
+        (["A-B-12", "A-B-3"], ["A-B-3", "A-B-12"]),
     ],
 )
 def test_key_order_is_natural(keys: list[str], ordered: list[str]) -> None:
