@@ -129,7 +129,7 @@ def make_plan(
         known_versions = frozenset(
             name for project in config.projects for name in tracker.version_names(project)
         )
-        read_seconds = time.perf_counter() - started
+        read_seconds = time.perf_counter() - started  # with the tracing done meanwhile
         classification = traces.finish(known_versions)
         labels = plan_labels(classification, items, roadmap, written)
     log.info(
