@@ -332,7 +332,8 @@ class TraceStream:
         return len(self._waiting)
 
     def finish(self, known_versions: Collection[str]) -> Classification:
-        """The classification of every item added, in the order they were added."""
+        """The classification of every item added, in the order they were added (once: the
+        stream lets go of its tables)."""
         if self._repeated:
             again = TraceStream(
                 self._roadmap, today=self._today, previous=self._previous, retrace=self._retrace
@@ -351,7 +352,13 @@ class TraceStream:
             ),
             *_feature_findings(tracer.claims, self._covered, tracer.index),
         ]
-        return Classification(tuple(traces), tuple(findings))
+        classification = Classification(tuple(traces), tuple(findings))
+        # The stream ends here: its tables (two dicts and two lists per item, ~20 MB at
+        # 200,000 items) would otherwise live on through the caller's label planning.
+        tracer.index.clear()
+        tracer.memo.clear()
+        self._items, self._traces = [], []
+        return classification
 
     def _ready(self, item: BacklogItem) -> bool:
         """Whether every level ``item``'s trace depends on has been read."""
