@@ -327,6 +327,11 @@ class TraceStream:
                     self._waiting.append(position)
 
     @property
+    def items(self) -> tuple[BacklogItem, ...]:
+        """Every item added so far, in the order added (until ``finish``)."""
+        return tuple(self._items)
+
+    @property
     def waiting(self) -> int:
         """Items added whose trace waits for ``finish`` (an ancestor had not arrived)."""
         return len(self._waiting)

@@ -84,10 +84,10 @@ def _decide(
     """What to add and remove to turn ``current`` into ``desired`` within the owned labels,
     and the prefixed labels the bot does not own (listed, left alone)."""
     add = tuple(sorted(label for label in desired if label not in current))
-    # dict.fromkeys: a label Jira returned twice is still removed once
-    remove = [label for label in current if label in owned and label not in desired]
+    dropped = (label for label in current if label in owned and label not in desired)
+    remove = tuple(sorted(dict.fromkeys(dropped)))  # a label Jira returned twice, removed once
     strays = tuple(label for label in current if label not in owned and prefixed(label))
-    return add, tuple(sorted(dict.fromkeys(remove))), strays
+    return add, remove, strays
 
 
 def plan_labels(

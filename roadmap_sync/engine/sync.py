@@ -114,18 +114,18 @@ def make_plan(
     config = roadmap.tracker
     # Items are traced as they arrive, while Jira renders the next page (core/classify.py).
     traces = TraceStream(roadmap, today=today)
-    read: list[BacklogItem] = []
     # Decoded pages, items and traces pile up by the hundred thousand and form no cycles: full
     # collections re-scanning them, several times over a plan, cost more than converting them
     # (measured in bench/). One pause over the whole plan.
     with gc_paused():
+        batch: list[BacklogItem] = []
         for item in tracker.fetch_items(config.scope, progress):
-            read.append(item)
-            if len(read) % TRACE_BATCH == 0:
-                traces.add(read[-TRACE_BATCH:])
-        traces.add(read[len(read) - len(read) % TRACE_BATCH :], last=True)
-        items = tuple(read)
-        del read
+            batch.append(item)
+            if len(batch) == TRACE_BATCH:
+                traces.add(batch)
+                batch = []
+        traces.add(batch, last=True)
+        items = traces.items
         known_versions = frozenset(
             name for project in config.projects for name in tracker.version_names(project)
         )
