@@ -1,10 +1,11 @@
 """Search that looks only where the matches can be answers what evaluating every issue answers.
 
 The sandbox answers ``updated >= X`` from issues ordered by ``updated``, ``key in (...)`` from
-the named issues, and counts a query it counted before by re-evaluating only the issues changed
-since (``sandbox/recency.py``). These tests run random person edits, creations, deletions,
-bulk edits and the passing of time (the JQL clock and the index lag), then compare every answer
-with a full evaluation over search's view of every issue.
+the named issues, and counts or runs a query without dates it saw before by re-evaluating only
+the issues changed since, keeping each order until something search shows changes
+(``sandbox/recency.py``, ``SearchEngine._kept``). These tests run random person edits,
+creations, deletions, bulk edits and the passing of time (the JQL clock and the index lag), then
+compare every answer with a full evaluation over search's view of every issue.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ QUERIES = (
     "issuekey = ACME-{n} OR labels = flagged",
     "project = ACME AND issuetype in (Story, Bug)",
     "labels = flagged",
+    "project = ACME ORDER BY key ASC",
+    "project = ACME AND issuetype = Story ORDER BY summary DESC",
 )
 
 
@@ -106,19 +109,21 @@ def test_narrowed_search_and_kept_counts_equal_a_full_evaluation(
 ) -> None:
     clocks = Clocks()
     store = _store(clocks)
-    search = SearchEngine(store)
-    for template in QUERIES:  # counted once before: later counts re-evaluate the changes
-        search.count(template.format(m=minutes, mm="30", n=5))
+    # One engine per query, so that no query's kept matches make way for another's.
+    engines = {template: SearchEngine(store) for template in QUERIES}
+    for template, search in engines.items():  # seen once before: later looks re-evaluate
+        search.count(template.format(m=minutes, mm="30", n=5))  # only the changes
     for kind, number, bulk in steps:
         _step(store, clocks, kind, number, bulk=bulk)
         existing = next(k for k in store.issues if k != "ACME-3").rpartition("-")[2]
-        for template in QUERIES:
+        for template, search in engines.items():
             jql = template.format(m=minutes, mm=f"{number % 60:02d}", n=existing)
             if "ACME-3" in jql and store.find("ACME-3") is None:
                 continue  # Jira refuses a key that does not exist
             expected = _everything(search, jql)
             assert search.run(jql) == expected, jql
             assert search.count(jql) == len(expected), jql
+            assert search.run(jql) == expected, jql  # the order kept by the first run
 
 
 def test_a_relative_date_query_is_not_served_from_an_earlier_minute() -> None:

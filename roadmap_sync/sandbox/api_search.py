@@ -123,8 +123,7 @@ def _render(
     reconciled: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     renderer = app.renderer(request.api_version)
-    shown = (app.search.shown(key, reconciled) for key in keys)
-    return [renderer.render(issue, selection) for issue in shown if issue is not None]
+    return [renderer.render(issue, selection) for issue in app.search.shown(keys, reconciled)]
 
 
 def _encoded(
@@ -135,9 +134,8 @@ def _encoded(
     reconciled: frozenset[str] = frozenset(),
 ) -> list[bytes]:
     """As ``_render``, each issue as JSON encoded once per rendering (views.EncodedIssues)."""
-    renderer, encode = app.renderer(request.api_version), app.encoded.encode
-    shown = (app.search.shown(key, reconciled) for key in keys)
-    return [encode(renderer, issue, selection) for issue in shown if issue is not None]
+    renderer = app.renderer(request.api_version)
+    return app.encoded.encode(renderer, app.search.shown(keys, reconciled), selection)
 
 
 def search_jql(app: SandboxApp, request: Request) -> Response:

@@ -141,6 +141,18 @@ class SearchIndex:
                 return current
             return stale.visible(now)
 
+    def issues(
+        self, keys: Iterable[str], current: Mapping[str, Issue], reconciled: Collection[str] = ()
+    ) -> list[Issue]:
+        """As ``issue`` for each key, leaving out those search does not know; a page at a
+        time, so that an index with nothing pending costs one look-up per issue."""
+        with self._lock:
+            quiet = not self._pending
+        if quiet:
+            return [issue for key in keys if (issue := current.get(key)) is not None]
+        shown = (self.issue(key, current.get(key), key in reconciled) for key in keys)
+        return [issue for issue in shown if issue is not None]
+
     def lagging_keys(self) -> frozenset[str]:
         """The issues search does not yet show as they are."""
         with self._lock:

@@ -15,9 +15,8 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from roadmap_sync.jql.ast import (
     And,
@@ -29,6 +28,7 @@ from roadmap_sync.jql.ast import (
     Operator,
     Or,
     Query,
+    SortKey,
     ValueList,
 )
 from roadmap_sync.jql.parser import JqlError, parse
@@ -40,7 +40,7 @@ from roadmap_sync.sandbox.jql.fields import FieldKind, resolve_field
 from roadmap_sync.sandbox.store import Issue, SiteStore
 
 SESSION_LIMIT = 32
-COUNTS_KEPT = 4  # timeless queries whose matches are kept for counting
+QUERIES_KEPT = 4  # timeless queries whose matches are kept (for counts and first pages)
 SESSION_TTL_SECONDS = 3600.0
 
 
@@ -69,7 +69,7 @@ class SearchEngine:
         # project they all belong to ("" when they span several).
         self._keyset_base: tuple[tuple[Query, str, int, object], tuple[str, ...], str] | None = None
         self.users = UserDirectory.of(store.accounts)
-        self._counts: list[_Counted] = []
+        self._kept_queries: list[_Kept] = []
 
     def context(self, account: Account | None = None) -> JqlContext:
         """What the JQL evaluator needs to know about this site right now."""
@@ -134,11 +134,27 @@ class SearchEngine:
     def _evaluate(
         self, query: Query, account: Account | None, reconciled: frozenset[str] = frozenset()
     ) -> tuple[str, ...]:
-        compiled = self._compiled(query, self.context(account))
-        with self.store.lock:
-            candidates = self._candidates(compiled.narrowing, reconciled)
-        matched: list[Mapping[str, Any]] = [i for i in candidates if compiled.matches(i)]
-        return tuple(issue["key"] for issue in compiled.sort(matched))
+        ctx = self.context(account)
+        compiled = self._compiled(query, ctx)
+        store = self.store
+        kept = None
+        with store.lock:
+            if reconciled or not _timeless(query, ctx):
+                candidates = self._candidates(compiled.narrowing, reconciled)
+            else:
+                kept = self._kept(query, compiled, account)
+                ordered = kept.ordered.get(query.order_by)
+                if ordered is not None:
+                    return ordered
+                # Every one of them matches: only their order is left to find.
+                candidates = store.index.issues(kept.matched, store.issues)
+        matched = candidates if kept else [i for i in candidates if compiled.matches(i)]
+        ordered = tuple(issue["key"] for issue in compiled.sort(matched))
+        if kept is not None:
+            # Valid for as long as this entry is current: _kept gives a later look a new
+            # dict as soon as anything search shows has changed.
+            kept.ordered[query.order_by] = ordered
+        return ordered
 
     def _candidates(self, narrowing: Narrowing | None, reconciled: frozenset[str]) -> list[Issue]:
         """The issues, as search shows them, among which a query's matches are: all of them
@@ -159,49 +175,56 @@ class SearchEngine:
         return store.index.view_of(keys, store.issues, reconciled)
 
     def count(self, jql: str, account: Account | None = None) -> int:
-        """How many issues a query matches now, as search sees them.
-
-        The matches of a query that does not depend on the time (no dates, no functions) are
-        kept, and a later count re-evaluates only the issues changed since (as Jira's index
-        counts without reading every issue); anything else is evaluated afresh.
-        """
+        """How many issues a query matches now, as search sees them."""
         query = _parsed(jql)
         ctx = self.context(account)
         compiled = self._compiled(query, ctx)
         store = self.store
-        if not _timeless(query, ctx):
-            with store.lock:
-                candidates = self._candidates(compiled.narrowing, frozenset())
-            return sum(1 for issue in candidates if compiled.matches(issue))
-        tag = (query.where, account.account_id if account is not None else "")
         with store.lock:
-            # Stale now (a superset of what is still stale after the loop below): rechecked
-            # by this count and by the next.
-            lagging = store.index.lagging_keys()
-            kept = next((entry for entry in self._counts if entry.tag == tag), None)
-            changed = None
-            if kept is not None and kept.epoch == store.journal.epoch:
-                changed = store.journal.since(kept.position)
-            if kept is None or changed is None:
-                candidates = self._candidates(compiled.narrowing, frozenset())
-                matched = {issue["key"] for issue in candidates if compiled.matches(issue)}
-            else:
-                matched = kept.matched
-                index, issues = store.index, store.issues
-                for key in kept.lagging.union(changed, lagging):
-                    shown = index.issue(key, issues.get(key))
-                    if shown is not None and compiled.matches(shown):
-                        matched.add(key)
-                    else:
-                        matched.discard(key)
-            entry = _Counted(tag, matched, store.journal.position, store.journal.epoch, lagging)
-            self._counts = [entry, *(e for e in self._counts if e.tag != tag)][:COUNTS_KEPT]
-            return len(matched)
+            if _timeless(query, ctx):
+                return len(self._kept(query, compiled, account).matched)
+            candidates = self._candidates(compiled.narrowing, frozenset())
+        return sum(1 for issue in candidates if compiled.matches(issue))
 
-    def shown(self, key: str, reconciled: frozenset[str] = frozenset()) -> Issue | None:
-        """One issue as search renders it (stale on Cloud unless reconciled)."""
+    def _kept(self, query: Query, compiled: CompiledQuery, account: Account | None) -> _Kept:
+        """The matches of a query that does not depend on the time (no dates, no functions),
+        brought up to date: only the issues changed since the last look are evaluated again
+        (as Jira's index answers without reading every issue). Called under the store's lock.
+        """
         store = self.store
-        return store.index.issue(key, store.issues.get(key), key in reconciled)
+        tag = (query.where, account.account_id if account is not None else "")
+        # Stale now (a superset of what is still stale after the loop below): rechecked now
+        # and by the next look.
+        lagging = store.index.lagging_keys()
+        kept = next((entry for entry in self._kept_queries if entry.tag == tag), None)
+        changed = None
+        if kept is not None and kept.epoch == store.journal.epoch:
+            changed = store.journal.since(kept.position)
+        ordered: dict[tuple[SortKey, ...], tuple[str, ...]] = {}
+        if kept is None or changed is None:
+            candidates = self._candidates(compiled.narrowing, frozenset())
+            matched = {issue["key"] for issue in candidates if compiled.matches(issue)}
+        else:
+            matched = kept.matched
+            index, issues = store.index, store.issues
+            recheck = kept.lagging.union(changed, lagging)
+            for key in recheck:
+                shown = index.issue(key, issues.get(key))
+                if shown is not None and compiled.matches(shown):
+                    matched.add(key)
+                else:
+                    matched.discard(key)
+            if not recheck:  # nothing search shows has changed: neither has any order
+                ordered = kept.ordered
+        entry = _Kept(tag, matched, store.journal.position, store.journal.epoch, lagging, ordered)
+        self._kept_queries = [entry, *(e for e in self._kept_queries if e.tag != tag)]
+        del self._kept_queries[QUERIES_KEPT:]
+        return entry
+
+    def shown(self, keys: Sequence[str], reconciled: frozenset[str] = frozenset()) -> list[Issue]:
+        """A page of issues as search renders them (stale on Cloud unless reconciled); the
+        ones search no longer knows are left out."""
+        return self.store.index.issues(keys, self.store.issues, reconciled)
 
     def open(
         self, jql: str, account: Account | None = None, reconciled: frozenset[str] = frozenset()
@@ -306,14 +329,15 @@ class SearchEngine:
 
 
 @dataclass
-class _Counted:
-    """A timeless query's matches as of a journal position (see ``SearchEngine.count``)."""
+class _Kept:
+    """A timeless query's matches as of a journal position (see ``SearchEngine._kept``)."""
 
     tag: tuple[Expr | None, str]
     matched: set[str]
     position: int
     epoch: int
     lagging: frozenset[str]  # issues search showed stale then: they may show current now
+    ordered: dict[tuple[SortKey, ...], tuple[str, ...]]  # the matches in each ORDER BY's order
 
 
 def _timeless(query: Query, ctx: JqlContext) -> bool:

@@ -90,7 +90,7 @@ class CompiledQuery:
         """Whether the issue (Jira REST v2 shape) satisfies the WHERE part."""
         return bool(self._predicate(issue))
 
-    def sort(self, issues: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    def sort(self, issues: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """A new list in ORDER BY order (ties by ascending id); default newest id first."""
         return sort_issues(issues, self._order)
 
