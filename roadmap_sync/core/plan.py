@@ -110,9 +110,14 @@ def plan_labels(
     decided: dict[_Shape, _Decision] = {}
     changes: list[LabelChange] = []
     foreign: list[tuple[str, str]] = []
+    traces = classification.traces
+    # Usually the items the classification was made from, in its order: no look-up by key.
+    in_order = len(traces) == len(items)
     with gc_paused():
-        for item in items:
-            trace = classification.get(item.key)
+        for number, item in enumerate(items):
+            trace: ItemTrace | None = traces[number] if in_order else None
+            if trace is None or trace.key != item.key:
+                trace = classification.get(item.key)
             if trace is None:
                 raise ValueError(f"item {item.key} is not in the classification")
             if trace.verdict is Verdict.IGNORED:

@@ -148,7 +148,12 @@ class RunRecorder:
     ) -> RunRecord:
         """Store the snapshot and close the run; ``keep_rows`` keeps its rows in ``rows``
         (for the next incremental sync), else they are written as they are built."""
-        applied = {o.change.key: o.applied.after for o in (report.outcomes if report else ())}
+        # A first sync applies a few distinct label sets to 100,000 items: keep one of each.
+        label_sets: dict[tuple[str, ...], tuple[str, ...]] = {}
+        applied: dict[str, tuple[str, ...]] = {}
+        for written in report.outcomes if report else ():
+            after = written.applied.after
+            applied[written.change.key] = label_sets.setdefault(after, after)
         fresh = plan.changed_keys
         rows: Iterable[ItemSnapshot] = snapshot_items(
             plan.items,
