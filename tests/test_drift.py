@@ -482,3 +482,30 @@ def test_verdict_counts_now_and_before() -> None:
 def test_key_order_is_natural(keys: list[str], ordered: list[str]) -> None:
     """Issue keys sort by project, then by number."""
     assert sorted(keys, key=key_order) == ordered
+
+
+@pytest.mark.parametrize("first_report", [True, False])
+def test_lists_are_in_key_order_whatever_order_the_snapshots_hold(first_report: bool) -> None:
+    """A stored snapshot lists its items in key order and drift then skips sorting; one built
+    in another order still gives every list (entered, left, flags, moves) in key order."""
+    numbers = [9, 10, 100, 2, 33, 7, 11, 1, 25]
+    before = None if first_report else [row(f"ACME-{n}", "r2") for n in (*numbers, 8, 5)]
+    after = [
+        row(f"ACME-{n}", "r1" if n % 2 else None, A if n % 2 else ORPHAN) for n in numbers
+    ]  # odd: moved r2 -> r1; even: left r2, now unplanned and flagged; 8 and 5: removed
+    shuffled = drift_of(before, after)
+    stored = drift_of(
+        None if before is None else sorted(before, key=lambda r: key_order(r.key)),
+        sorted(after, key=lambda r: key_order(r.key)),
+    )
+    assert shuffled == stored
+    lists = [
+        [entry.item.key for entry in found]
+        for section in shuffled.releases
+        for found in (section.entered, section.left, section.newly_flagged, section.cleared)
+    ]
+    lists.append([move.key for move in shuffled.moves])
+    # First report: 9 entered, 3 flagged. Else also 11 left (9 moved, 2 removed) and 9 moves.
+    assert sum(map(len, lists)) == (12 if first_report else 32)
+    for keys in lists:
+        assert keys == sorted(keys, key=key_order)

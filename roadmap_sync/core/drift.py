@@ -11,10 +11,11 @@ Without a previous snapshot (the first report) every item has "entered" and ever
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from roadmap_sync.core.model import Finding, FindingKind, Verdict
 from roadmap_sync.core.numbers import Counts, Flags, Tally, VerdictCounts, count
@@ -77,6 +78,9 @@ class FlagChange(NamedTuple):
 
     item: ItemSnapshot
     flag: Verdict  # ORPHAN or OUT_OF_SCOPE
+
+
+_Keyed = TypeVar("_Keyed", Entry, Move, FlagChange)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +179,11 @@ class _Index:
 
     def __init__(self, items: Iterable[ItemSnapshot], known: frozenset[str]) -> None:
         self.by_key = {item.key: item for item in items}
+        # Stored snapshots list their items in key order: then whatever is collected in one
+        # walk over them is in key order too, and needs no sort (a first report collects
+        # every item as entered).
+        order = list(map(key_order, self.by_key))
+        self.in_key_order = all(map(operator.le, order, order[1:]))
         # A release the roadmap no longer has cannot get a section; its items count as unplanned.
         self.bucket_of: dict[str, Bucket] = {}
         for key, item in self.by_key.items():
@@ -191,6 +200,9 @@ class _Changes:
     newly_flagged: dict[Bucket, list[FlagChange]]
     cleared: dict[Bucket, list[FlagChange]]
     moves: list[Move]
+    # Whether the lists filled in the walk over the current snapshot are in key order already
+    # (entered, both flag lists and moves; ``left`` merges two walks and is always sorted).
+    in_key_order: bool = False
 
     @classmethod
     def between(cls, now: _Index, before: _Index, buckets: Iterable[Bucket]) -> _Changes:
@@ -198,7 +210,7 @@ class _Changes:
         names = list(buckets)
         changes = cls(
             {b: [] for b in names}, {b: [] for b in names}, {b: [] for b in names},
-            {b: [] for b in names}, [],
+            {b: [] for b in names}, [], now.in_key_order,
         )  # fmt: skip
         previous_bucket, previous_items = before.bucket_of, before.by_key
         for key, item in now.by_key.items():
@@ -227,17 +239,22 @@ class _Changes:
 
     def sorted(self, bucket: Bucket) -> tuple[tuple[Entry, ...], ...]:
         """The bucket's entered and left lists in key order."""
-        return tuple(
-            tuple(sorted(entries[bucket], key=lambda e: key_order(e.item.key)))
-            for entries in (self.entered, self.left)
-        )
+        return self._ordered(self.entered[bucket]), _by_key(self.left[bucket])
 
     def flag_changes(self, bucket: Bucket) -> tuple[tuple[FlagChange, ...], ...]:
         """The bucket's newly flagged and cleared lists in key order."""
-        return tuple(
-            tuple(sorted(changes[bucket], key=lambda c: key_order(c.item.key)))
-            for changes in (self.newly_flagged, self.cleared)
-        )
+        return self._ordered(self.newly_flagged[bucket]), self._ordered(self.cleared[bucket])
+
+    def sorted_moves(self) -> tuple[Move, ...]:
+        """Every move in key order."""
+        return self._ordered(self.moves)
+
+    def _ordered(self, found: list[_Keyed]) -> tuple[_Keyed, ...]:
+        return tuple(found) if self.in_key_order else _by_key(found)
+
+
+def _by_key(found: list[_Keyed]) -> tuple[_Keyed, ...]:
+    return tuple(sorted(found, key=lambda entry: key_order(entry.item.key)))
 
 
 def _uncovered(findings: Sequence[Finding], release_id: str) -> tuple[str, ...]:
@@ -323,7 +340,7 @@ def compute_drift(
         previous_taken_at=None if previous is None else previous.taken_at,
         today=today,
         releases=tuple(sections),
-        moves=tuple(sorted(changes.moves, key=lambda move: key_order(move.key))),
+        moves=changes.sorted_moves(),
         alignment=counts.alignment,
         previous_alignment=None if previous_counts is None else previous_counts.alignment,
         trend=_trend(alignment_history, current),
