@@ -777,6 +777,19 @@ def print_day(results: Sequence[DayFigures], args: argparse.Namespace) -> None:
         ],
     )
     row(
+        "  slowest incrementals: step s (items read, written)",
+        [
+            ", ".join(
+                f"{step} {s.seconds:.2f} ({s.items_read}, {s.writes})"
+                for step, s in sorted(
+                    ((n, s) for n, s in enumerate(r.syncs, 1) if not s.full),
+                    key=lambda pair: -pair[1].seconds,
+                )[:3]
+            )
+            for r in results
+        ],
+    )
+    row(
         "  full read wall time (day's full reads)",
         [" ".join(f"{s.seconds:.1f}s" for s in f) or "-" for f in fulls],
     )

@@ -18,9 +18,15 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from roadmap_sync.core.model import BacklogItem
 from roadmap_sync.core.retention import RetentionPolicy
 from roadmap_sync.core.roadmap import Roadmap
-from roadmap_sync.engine.incremental import SteadySync, plan_incremental, window_minutes
+from roadmap_sync.engine.incremental import (
+    SteadySync,
+    merge_read,
+    plan_incremental,
+    window_minutes,
+)
 from roadmap_sync.engine.roadmap_files import load_roadmap
 from roadmap_sync.engine.suggestions import SUGGESTIONS_FORMAT
 from roadmap_sync.engine.sync import SyncPlan, make_plan
@@ -155,6 +161,8 @@ def mismatches(incremental: SyncPlan, full: SyncPlan) -> list[str]:
     problems = []
     if {i.key: i for i in incremental.items} != {i.key: i for i in full.items}:
         problems.append("items")
+    if [i.key for i in incremental.items] != [i.key for i in full.items]:
+        problems.append("item order")  # a full read's: Jira's ORDER BY key
     inc_traces = {t.key: t for t in incremental.classification.traces}
     full_traces = {t.key: t for t in full.classification.traces}
     problems += [f"trace {k}" for k in full_traces if inc_traces.get(k) != full_traces[k]]
@@ -374,3 +382,20 @@ def test_lagging_search_is_caught_up_by_the_next_sync(tmp_path: Path) -> None:
             incremental, full = both_plans(site)
             assert mismatches(incremental, full) == []
             assert full.labels.changes == ()  # the edit's labels were written by now
+
+
+def test_what_was_read_merges_into_the_baseline_in_key_order() -> None:
+    """Changed items stay where they stand and new ones go where a full read (ORDER BY key)
+    puts them: by project, then by number, also between two projects' items."""
+    baseline = [BacklogItem(key) for key in ("ACME-2", "ACME-10", "WEB-1", "WEB-9")]
+    position = {item.key: at for at, item in enumerate(baseline)}
+    edited = BacklogItem("WEB-1", summary="edited")
+    created = [BacklogItem("WEB-10"), BacklogItem("ACME-9"), BacklogItem("ACME-100")]
+    unchanged = BacklogItem("ACME-2")
+    items, changed = merge_read(baseline, position, [edited, unchanged, *created], created)
+    assert [item.key for item in items] == [
+        "ACME-2", "ACME-9", "ACME-10", "ACME-100", "WEB-1", "WEB-9", "WEB-10",
+    ]  # fmt: skip
+    assert items[4] is edited
+    assert changed == {"WEB-1", "WEB-10", "ACME-9", "ACME-100"}
+    assert [item.key for item in baseline] == ["ACME-2", "ACME-10", "WEB-1", "WEB-9"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+from bisect import insort
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -44,7 +45,7 @@ from roadmap_sync.runtime.breaker import WriteLimits
 from roadmap_sync.state.store import StateStore, StoreError
 from roadmap_sync.trackers.base import ProgressCallback, Tracker
 
-__all__ = ["Baseline", "Decision", "SteadySync", "plan_incremental"]
+__all__ = ["Baseline", "Decision", "SteadySync", "merge_read", "plan_incremental"]
 
 log = structlog.get_logger(__name__)
 
@@ -121,16 +122,7 @@ def plan_incremental(
     read_seconds = time.perf_counter() - started
     if progress is not None:
         progress(len(fresh))
-    items = list(baseline.items)
-    changed = {item.key for item in new}
-    for item in fresh:
-        at = position.get(item.key)
-        if at is not None and items[at] != item:
-            items[at] = item
-            changed.add(item.key)
-    if new:
-        items.extend(new)
-        items.sort(key=lambda item: key_order(item.key))
+    items, changed = merge_read(baseline.items, position, fresh, new)
     same_day = trace_day(roadmap, baseline.today) == trace_day(roadmap, today)
     retrace = affected_keys(items, changed)
     classification = classify(
@@ -176,6 +168,31 @@ def plan_incremental(
         changed_keys=frozenset(retrace) if same_day else None,
         reuse_rows=baseline.rows if same_day else None,
     )
+
+
+def merge_read(
+    items: Sequence[BacklogItem],
+    position: Mapping[str, int],
+    fresh: Sequence[BacklogItem],
+    new: Sequence[BacklogItem],
+) -> tuple[list[BacklogItem], set[str]]:
+    """The baseline's items (in key order; ``position`` indexes them) with what was read
+    merged in: changed items replaced where they stand, ``new`` ones (read, not in the
+    baseline) inserted in key order. Also the keys that changed or are new."""
+    merged = list(items)
+    changed = {item.key for item in new}
+    for item in fresh:
+        at = position.get(item.key)
+        if at is not None and merged[at] != item:
+            merged[at] = item
+            changed.add(item.key)
+    for item in new:  # a few among 80,000 already in key order: no sort of them all
+        insort(merged, item, key=_item_order)
+    return merged, changed
+
+
+def _item_order(item: BacklogItem) -> tuple[str, int, str]:
+    return key_order(item.key)
 
 
 def _foreign(
