@@ -777,10 +777,10 @@ def print_day(results: Sequence[DayFigures], args: argparse.Namespace) -> None:
         ],
     )
     row(
-        "  slowest incrementals: step s (items read, written)",
+        "  slowest incrementals: #step seconds/read/written",
         [
-            ", ".join(
-                f"{step} {s.seconds:.2f} ({s.items_read}, {s.writes})"
+            " ".join(
+                f"#{step} {s.seconds:.2f}/{s.items_read}/{s.writes}"
                 for step, s in sorted(
                     ((n, s) for n, s in enumerate(r.syncs, 1) if not s.full),
                     key=lambda pair: -pair[1].seconds,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Sequence
 
 import pytest
@@ -486,13 +487,15 @@ def test_key_order_is_natural(keys: list[str], ordered: list[str]) -> None:
 
 @pytest.mark.parametrize("first_report", [True, False])
 def test_lists_are_in_key_order_whatever_order_the_snapshots_hold(first_report: bool) -> None:
-    """A stored snapshot lists its items in key order and drift then skips sorting; one built
-    in another order still gives every list (entered, left, flags, moves) in key order."""
-    numbers = [9, 10, 100, 2, 33, 7, 11, 1, 25]
-    before = None if first_report else [row(f"ACME-{n}", "r2") for n in (*numbers, 8, 5)]
+    """A stored snapshot lists its items in key order and drift then skips sorting its long
+    lists; one built in another order still gives every list (entered, left, flags, moves)
+    in key order. 1,200 items: lists this long are where the order is checked."""
+    numbers = list(range(1, 1201))
+    random.Random(5).shuffle(numbers)
+    before = None if first_report else [row(f"ACME-{n}", "r2") for n in (*numbers, 5000, 4000)]
     after = [
         row(f"ACME-{n}", "r1" if n % 2 else None, A if n % 2 else ORPHAN) for n in numbers
-    ]  # odd: moved r2 -> r1; even: left r2, now unplanned and flagged; 8 and 5: removed
+    ]  # odd: moved r2 -> r1; even: left r2, now unplanned and flagged; 4000, 5000: removed
     shuffled = drift_of(before, after)
     stored = drift_of(
         None if before is None else sorted(before, key=lambda r: key_order(r.key)),
@@ -505,7 +508,7 @@ def test_lists_are_in_key_order_whatever_order_the_snapshots_hold(first_report: 
         for found in (section.entered, section.left, section.newly_flagged, section.cleared)
     ]
     lists.append([move.key for move in shuffled.moves])
-    # First report: 9 entered, 3 flagged. Else also 11 left (9 moved, 2 removed) and 9 moves.
-    assert sum(map(len, lists)) == (12 if first_report else 32)
+    # First: 1,200 entered, 600 flagged. Else also 1,202 left (2 removed) and 1,200 moves.
+    assert sum(map(len, lists)) == (1_800 if first_report else 4_202)
     for keys in lists:
         assert keys == sorted(keys, key=key_order)

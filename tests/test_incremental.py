@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roadmap_sync.core.model import BacklogItem
+from roadmap_sync.core.records import key_order
 from roadmap_sync.core.retention import RetentionPolicy
 from roadmap_sync.core.roadmap import Roadmap
 from roadmap_sync.engine.incremental import (
@@ -161,8 +162,9 @@ def mismatches(incremental: SyncPlan, full: SyncPlan) -> list[str]:
     problems = []
     if {i.key: i for i in incremental.items} != {i.key: i for i in full.items}:
         problems.append("items")
-    if [i.key for i in incremental.items] != [i.key for i in full.items]:
-        problems.append("item order")  # a full read's: Jira's ORDER BY key
+    keys = [i.key for i in incremental.items]
+    if keys != sorted(keys, key=key_order):
+        problems.append("item order")  # Jira's ORDER BY key, as the baseline keeps it
     inc_traces = {t.key: t for t in incremental.classification.traces}
     full_traces = {t.key: t for t in full.classification.traces}
     problems += [f"trace {k}" for k in full_traces if inc_traces.get(k) != full_traces[k]]

@@ -216,6 +216,36 @@ def test_epic_link_on_a_subtask_is_refused_and_parent_kept() -> None:
         assert site.store.get(key)["fields"]["parent"]["key"] == parent
 
 
+@pytest.mark.parametrize(("level", "parent_level"), [(-1, 1), (0, 0), (0, -1), (1, 1), (1, 0)])
+def test_a_parent_outside_the_hierarchy_is_refused(level: int, parent_level: int) -> None:
+    """Cloud: a new parent must sit one level above the issue (a sub-task under a standard
+    issue, a standard issue under an epic); anything else is a 400 and changes nothing."""
+    with SandboxServer(site_data(), flavor="cloud") as site:
+        by_level: dict[int, list[str]] = {}
+        for key, issue in site.store.issues.items():
+            by_level.setdefault(issue["fields"]["issuetype"]["hierarchyLevel"], []).append(key)
+        key = by_level[level][0]
+        target = next(k for k in by_level[parent_level] if k != key)
+        before = site.store.get(key)["fields"].get("parent")
+
+        def set_parent(parent: str) -> requests.Response:
+            return requests.put(
+                f"{site.url}/rest/api/3/issue/{key}",
+                json={"fields": {"parent": {"key": parent}}},
+                headers=site.auth_headers(),
+                timeout=5,
+            )
+
+        answer = set_parent(target)
+        assert answer.status_code == 400
+        assert "hierarchy" in answer.json()["errors"]["parent"]
+        assert site.store.get(key)["fields"].get("parent") == before
+        if level < 1:  # one level up is accepted
+            above = next(k for k in by_level[level + 1] if k != key)
+            assert set_parent(above).status_code == 204
+            assert site.store.get(key)["fields"]["parent"]["key"] == above
+
+
 def _captured_datacenter_issue() -> dict[str, Any]:
     """Two issues as a Data Center site whose Epic Link is customfield_10014 returns them."""
     epic_type = {"id": "10000", "name": "Epic", "subtask": False}

@@ -370,6 +370,11 @@ def test_a_snapshot_streamed_from_an_iterator_is_stored_whole(
         store.record_snapshot(second, stream([*changed, changed[7]]), ())
     assert store.snapshot(second) is None
     assert count(raw, "item_versions") == len(items)
+    # An incremental snapshot compares only the changed keys, and refuses one given twice.
+    with pytest.raises(StoreError, match="duplicate key S-3"):
+        store.record_snapshot(second, [*changed[:5], changed[3]], (), changed={"S-3", "S-4"})
+    assert store.snapshot(second) is None
+    assert count(raw, "item_versions") == len(items)
     current = store.current_items("s")
     assert {row.key: row.summary for row in current} == {row.key: row.summary for row in items}
 

@@ -11,10 +11,10 @@ Without a previous snapshot (the first report) every item has "entered" and ever
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 from typing import NamedTuple, TypeVar
 
 from roadmap_sync.core.model import Finding, FindingKind, Verdict
@@ -179,16 +179,17 @@ class _Index:
 
     def __init__(self, items: Iterable[ItemSnapshot], known: frozenset[str]) -> None:
         self.by_key = {item.key: item for item in items}
-        # Stored snapshots list their items in key order: then whatever is collected in one
-        # walk over them is in key order too, and needs no sort (a first report collects
-        # every item as entered).
-        order = list(map(key_order, self.by_key))
-        self.in_key_order = all(map(operator.le, order, order[1:]))
         # A release the roadmap no longer has cannot get a section; its items count as unplanned.
         self.bucket_of: dict[str, Bucket] = {}
         for key, item in self.by_key.items():
             release = item.planned_release or item.scheduled_release
             self.bucket_of[key] = release if release in known else None
+
+    def in_key_order(self) -> bool:
+        """Whether the items are in key order, as a stored snapshot lists them: then what one
+        walk over them collects is in key order too and needs no sort (a first report
+        collects every item as entered)."""
+        return all(a <= b for a, b in pairwise(map(key_order, self.by_key)))
 
 
 @dataclass
@@ -200,9 +201,11 @@ class _Changes:
     newly_flagged: dict[Bucket, list[FlagChange]]
     cleared: dict[Bucket, list[FlagChange]]
     moves: list[Move]
-    # Whether the lists filled in the walk over the current snapshot are in key order already
-    # (entered, both flag lists and moves; ``left`` merges two walks and is always sorted).
-    in_key_order: bool = False
+    # The current snapshot, walked to fill entered, both flag lists and the moves: when it
+    # is in key order, so are they (``left`` merges two walks and is always sorted). Checked
+    # only for a long list, once: a usual week's lists are short and cheaper to sort.
+    walked: _Index | None = None
+    _walked_in_key_order: bool | None = None
 
     @classmethod
     def between(cls, now: _Index, before: _Index, buckets: Iterable[Bucket]) -> _Changes:
@@ -210,7 +213,7 @@ class _Changes:
         names = list(buckets)
         changes = cls(
             {b: [] for b in names}, {b: [] for b in names}, {b: [] for b in names},
-            {b: [] for b in names}, [], now.in_key_order,
+            {b: [] for b in names}, [], now,
         )  # fmt: skip
         previous_bucket, previous_items = before.bucket_of, before.by_key
         for key, item in now.by_key.items():
@@ -250,7 +253,15 @@ class _Changes:
         return self._ordered(self.moves)
 
     def _ordered(self, found: list[_Keyed]) -> tuple[_Keyed, ...]:
-        return tuple(found) if self.in_key_order else _by_key(found)
+        if len(found) < _CHECK_ORDER_FROM or self.walked is None:
+            return _by_key(found)
+        if self._walked_in_key_order is None:
+            self._walked_in_key_order = self.walked.in_key_order()
+        return tuple(found) if self._walked_in_key_order else _by_key(found)
+
+
+# From this many entries, checking the walked snapshot's order once beats sorting the list.
+_CHECK_ORDER_FROM = 1_000
 
 
 def _by_key(found: list[_Keyed]) -> tuple[_Keyed, ...]:

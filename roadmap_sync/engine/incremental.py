@@ -186,9 +186,17 @@ def merge_read(
         if at is not None and merged[at] != item:
             merged[at] = item
             changed.add(item.key)
-    for item in new:  # a few among 80,000 already in key order: no sort of them all
-        insort(merged, item, key=_item_order)
+    if len(new) > _INSERT_AT_MOST:  # an import: one sort beats moving the list each time
+        merged.extend(new)
+        merged.sort(key=_item_order)
+    else:  # a few among 80,000 already in key order: no sort of them all
+        for item in new:
+            insort(merged, item, key=_item_order)
     return merged, changed
+
+
+# New items inserted one by one; more are appended and the whole list sorted once.
+_INSERT_AT_MOST = 200
 
 
 def _item_order(item: BacklogItem) -> tuple[str, int, str]:
@@ -357,6 +365,10 @@ class SteadySync:
         outcomes = result.report.outcomes if result.report is not None else ()
         applied = {o.change.key: o.applied.after for o in outcomes}
         items: Sequence[BacklogItem] = plan.items
+        if plan.full_read:
+            # A Cloud read lists issues it read back past search's lag after the pages; the
+            # next syncs insert new items into a baseline in key order (merge_read).
+            items = sorted(items, key=_item_order)
         if applied:  # what Jira carries now; those items come back in the next read anyway
             items = [
                 item._replace(labels=tuple(sorted(applied[item.key])))

@@ -134,7 +134,7 @@ class EditParser:
                 raise ApiError(400, errors={"fixVersions": "data was not an array"})
             return {"fixVersions": [self._version(v) for v in value or []]}
         if name in ("parent", self.epic_link_field):
-            return {"parent": self._parent(value)}
+            return {"parent": self._parent(name, value, current)}
         if name == "summary" and (not isinstance(value, str) or not value.strip()):
             raise ApiError(400, errors={"summary": "You must specify a summary of the issue."})
         problem = _shape_problem(name, value)
@@ -168,7 +168,7 @@ class EditParser:
                 return version
         raise ApiError(400, errors={"fixVersions": f"Version name '{wanted}' is not valid"})
 
-    def _parent(self, ref: Any) -> dict[str, Any] | None:
+    def _parent(self, name: str, ref: Any, current: Mapping[str, Any]) -> dict[str, Any] | None:
         if ref in (None, "", {}):
             return None
         wanted = (
@@ -177,7 +177,26 @@ class EditParser:
         parent = self.lookup(wanted)
         if parent is None:
             raise ApiError(400, errors={"parent": f"Could not find issue by id or key '{wanted}'."})
+        # Jira keeps the hierarchy: a sub-task's parent is a standard issue, a standard
+        # issue's an epic, an epic's a level above (none without Premium's levels).
+        if _level(parent["fields"]) != _level(current) + 1:
+            raise ApiError(400, errors={name: HIERARCHY_REFUSED})
         return parent_stub(parent)
+
+
+# What Jira Cloud answers when a new parent is not one level above the issue.
+HIERARCHY_REFUSED = "Given parent work item does not belong to appropriate hierarchy."
+
+
+def _level(fields: Mapping[str, Any]) -> int:
+    """An issue's hierarchy level: -1 sub-task, 0 standard issue, 1 epic, above: higher."""
+    if is_subtask(fields):
+        return -1
+    issuetype = fields.get("issuetype") or {}
+    level = issuetype.get("hierarchyLevel")
+    if isinstance(level, int):
+        return level
+    return 1 if str(issuetype.get("name", "")).lower() == "epic" else 0  # Data Center's types
 
 
 def _shape_problem(name: str, value: Any) -> str | None:

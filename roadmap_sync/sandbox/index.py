@@ -144,14 +144,21 @@ class SearchIndex:
     def issues(
         self, keys: Iterable[str], current: Mapping[str, Issue], reconciled: Collection[str] = ()
     ) -> list[Issue]:
-        """As ``issue`` for each key, leaving out those search does not know; a page at a
-        time, so that an index with nothing pending costs one look-up per issue."""
+        """As ``issue`` for each key, leaving out those search does not know: a page at a
+        time, as of one moment, and one look-up per issue when nothing is pending."""
         with self._lock:
-            quiet = not self._pending
-        if quiet:
+            now = self._monotonic()
+            self._settle(now)
+            pending = dict(self._pending) if self._pending else None
+        if pending is None:
             return [issue for key in keys if (issue := current.get(key)) is not None]
-        shown = (self.issue(key, current.get(key), key in reconciled) for key in keys)
-        return [issue for issue in shown if issue is not None]
+        shown: list[Issue] = []
+        for key in keys:  # as ``view``: the page as of one moment
+            stale = pending.get(key)
+            issue = current.get(key) if stale is None or key in reconciled else stale.visible(now)
+            if issue is not None:
+                shown.append(issue)
+        return shown
 
     def lagging_keys(self) -> frozenset[str]:
         """The issues search does not yet show as they are."""

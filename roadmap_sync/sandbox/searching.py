@@ -139,7 +139,15 @@ class SearchEngine:
         store = self.store
         kept = None
         with store.lock:
-            if reconciled or not _timeless(query, ctx):
+            # Kept matches serve a query without dates that names no issues, while search
+            # shows every issue as it is: their order is found from versions read after the
+            # matching, which a lagging index may have moved on from in between.
+            if (
+                reconciled
+                or compiled.narrowing is not None  # cheap anyway; would crowd out the scope
+                or store.index.lagging()
+                or not _timeless(query, ctx)
+            ):
                 candidates = self._candidates(compiled.narrowing, reconciled)
             else:
                 kept = self._kept(query, compiled, account)
@@ -148,7 +156,7 @@ class SearchEngine:
                     return ordered
                 # Every one of them matches: only their order is left to find.
                 candidates = store.index.issues(kept.matched, store.issues)
-        matched = candidates if kept else [i for i in candidates if compiled.matches(i)]
+        matched = candidates if kept is not None else [i for i in candidates if compiled.matches(i)]
         ordered = tuple(issue["key"] for issue in compiled.sort(matched))
         if kept is not None:
             # Valid for as long as this entry is current: _kept gives a later look a new

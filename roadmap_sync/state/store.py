@@ -339,7 +339,8 @@ class StateStore:
         that items with other keys are stored as they are and none is gone (an incremental
         sync knows what it re-read), and only these keys are compared; a changed key missing
         from ``items`` is gone. ``items`` may be an iterator: it is read once, as rows are
-        written, and a duplicate key undoes the whole snapshot.
+        written, and a duplicate key among those compared undoes the whole snapshot (with
+        ``changed``, the other keys are the caller's word and are only counted).
         """
         with self._write(f"record snapshot of run {run_id}") as conn:
             roadmap = conn.execute(
@@ -753,7 +754,7 @@ def _record_versions(
     changed: Collection[str] | None,
 ) -> int:
     """New versions for items that differ from their current row; close the replaced ones
-    (and those of items gone). How many items there were; a duplicate key is a StoreError
+    (and those of items gone). How many items were given; a duplicate key is a StoreError
     (among the keys compared: with ``changed``, the others are vouched for by the caller).
 
     No set of the keys seen is kept (8 MB at 200,000 items, at the run's peak): a current row
