@@ -111,6 +111,16 @@ def test_draft_merges_versions_and_gives_each_epic_one_release() -> None:
     assert "epics: [ACME-3]" in second and f'goal: "{TODO_GOAL}"' in second
 
 
+def test_draft_lists_epics_in_key_order_whatever_their_keys() -> None:
+    """Epics come out by project, then number (ACME-9 before ACME-10); a key without a
+    number (an import's) sorts by its text instead of failing the draft."""
+    versions = {"ACME": [VersionInfo("1.0", dt.date(2027, 1, 1), "")]}
+    epics = [epic("ACME-10", "1.0"), epic("ACME-x", "1.0"), epic("ACME-9", "1.0")]
+    draft = draft_roadmap(["ACME"], versions, epics, site="s", today=TODAY, output="r")
+    assert draft is not None
+    assert draft.text.index("ACME-9") < draft.text.index("ACME-10") < draft.text.index("ACME-x")
+
+
 def test_draft_of_nothing_is_none() -> None:
     """No version with a date and epics: nothing to draft."""
     versions = {"ACME": [VersionInfo("1.0", None, "")]}

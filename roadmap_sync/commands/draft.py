@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from roadmap_sync.core.model import BacklogItem
+from roadmap_sync.core.records import key_order
 from roadmap_sync.trackers.base import VersionInfo
 
 TODO_METRIC = "TODO: a measurable sign that the goal was met"
@@ -81,7 +82,7 @@ def _releases(
                 known.description = known.description or version.description.strip()
     releases = sorted(by_name.values(), key=lambda r: (r.date, r.version))
     rank = {release.version: n for n, release in enumerate(releases)}
-    for epic in sorted(epics, key=lambda e: (e.project, int(e.key.rpartition("-")[2] or 0))):
+    for epic in sorted(epics, key=lambda e: (e.project, key_order(e.key))):
         scheduled = [v for v in epic.fix_versions if v in rank]
         if scheduled:  # an epic can serve one feature only: its earliest release takes it
             releases[min(rank[v] for v in scheduled)].epics.append(epic)
