@@ -188,7 +188,7 @@ def snapshot_items(
                 yield row
                 continue
         # Applied labels in Jira's order (sorted), so the next read finds the item unchanged.
-        labels = _one(shared, tuple(sorted(after[key]))) if key in after else item.labels
+        labels = shared_tuple(shared, tuple(sorted(after[key]))) if key in after else item.labels
         yield ItemSnapshot(
             key,
             item.summary,
@@ -200,10 +200,10 @@ def snapshot_items(
             trace.planned_release,
             trace.scheduled_release,
             trace.verdict,
-            _one(shared, tuple(sorted([w.kind.value for w in trace.warnings])))
+            shared_tuple(shared, tuple(sorted([w.kind.value for w in trace.warnings])))
             if trace.warnings
             else (),
-            _one(shared, tuple(sorted([label for label in labels if owns(label)]))),
+            shared_tuple(shared, tuple(sorted([label for label in labels if owns(label)]))),
             item.story_points,
             item.project,
             item.status_category,
@@ -215,5 +215,9 @@ def snapshot_items(
         )
 
 
-def _one(shared: dict[tuple[str, ...], tuple[str, ...]], value: tuple[str, ...]) -> tuple[str, ...]:
+def shared_tuple(
+    shared: dict[tuple[str, ...], tuple[str, ...]], value: tuple[str, ...]
+) -> tuple[str, ...]:
+    """``value``, or the equal tuple already in ``shared``: a backlog repeats a few label
+    and warning sets, kept once each."""
     return shared.setdefault(value, value)

@@ -21,6 +21,7 @@ from roadmap_sync.core.records import (
     RunOutcome,
     RunRecord,
     alignment_score,
+    shared_tuple,
     snapshot_items,
 )
 from roadmap_sync.core.roadmap import Roadmap
@@ -150,10 +151,10 @@ class RunRecorder:
         (for the next incremental sync), else they are written as they are built."""
         # A first sync applies a few distinct label sets to 100,000 items: keep one of each.
         label_sets: dict[tuple[str, ...], tuple[str, ...]] = {}
-        applied: dict[str, tuple[str, ...]] = {}
-        for written in report.outcomes if report else ():
-            after = written.applied.after
-            applied[written.change.key] = label_sets.setdefault(after, after)
+        applied = {
+            o.change.key: shared_tuple(label_sets, o.applied.after)
+            for o in (report.outcomes if report else ())
+        }
         fresh = plan.changed_keys
         rows: Iterable[ItemSnapshot] = snapshot_items(
             plan.items,
