@@ -204,7 +204,7 @@ class _Changes:
     # The current snapshot, walked to fill entered, both flag lists and the moves: when it
     # is in key order, so are they (``left`` merges two walks and is always sorted). Checked
     # only for a long list, once: a usual week's lists are short and cheaper to sort.
-    walked: _Index | None = None
+    walked: _Index
     _walked_in_key_order: bool | None = None
 
     @classmethod
@@ -253,7 +253,7 @@ class _Changes:
         return self._ordered(self.moves)
 
     def _ordered(self, found: list[_Keyed]) -> tuple[_Keyed, ...]:
-        if len(found) < _CHECK_ORDER_FROM or self.walked is None:
+        if len(found) < _CHECK_ORDER_FROM:
             return _by_key(found)
         if self._walked_in_key_order is None:
             self._walked_in_key_order = self.walked.in_key_order()
