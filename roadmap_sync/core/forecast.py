@@ -27,7 +27,7 @@ import datetime as dt
 import math
 import random
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -46,6 +46,7 @@ __all__ = [
 MAX_WEEKS = 156  # futures that have not finished after three years count as "not in sight"
 DRAW_BLOCK = 8  # weeks drawn at a time when a future needs more than its release dates
 CUT_LINE_QUANTILE = 0.85
+_Choices = Callable[..., list[int]]  # random.Random.choices
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,71 +140,53 @@ def _date(today: dt.date, weeks: float) -> dt.date | None:
 
 
 class _Future:
-    """One simulated future: weekly capacity drawn from history, spent in roadmap order.
+    """One simulated future's cumulative capacity, drawn from history as weeks are needed.
 
-    Weeks are drawn in blocks (``random.choices`` and ``itertools.accumulate`` run in C) and
-    the week a demand is covered is found by bisection over the cumulative capacity: a
-    forecast simulates about a million weeks, and this is its inner loop.
+    ``cum[t]`` is the capacity spent by the end of week ``t`` (``cum[0]`` is 0). Weeks are
+    drawn in blocks (``random.choices`` and ``itertools.accumulate`` run in C) and the week a
+    demand is covered is found by bisection: a forecast simulates about a million weeks, and
+    this is its inner loop, so the methods are few and do a whole step each.
     """
 
     __slots__ = ("choices", "cum", "history")
 
-    def __init__(self, rng: random.Random, history: Sequence[int], weeks: int) -> None:
-        self.choices = rng.choices
+    def __init__(self, choices: _Choices, history: Sequence[int], weeks: int) -> None:
+        self.choices = choices
         self.history = history
-        self.cum: list[float] = [0.0]  # cumulative capacity at the end of week t
-        self._draw(weeks)
+        self.cum: list[float] = list(accumulate(choices(history, k=weeks), initial=0.0))
 
     def _draw(self, weeks: int) -> None:
         """Draw ``weeks`` more weeks of capacity."""
-        drawn: list[float] = self.choices(self.history, k=weeks)
-        drawn[0] += self.cum[-1]
-        self.cum += accumulate(drawn)
-
-    def capacity_at(self, due: float) -> float:
-        """Cumulative capacity after `due` (fractional) weeks, drawing weeks as needed."""
-        whole = math.floor(due)
         cum = self.cum
-        if len(cum) <= whole + 1:
-            self._draw(whole + 2 - len(cum))
-        return cum[whole] + (cum[whole + 1] - cum[whole]) * (due - whole)
+        cum += accumulate(self.choices(self.history, k=weeks), initial=cum.pop())
 
-    def covered(self, needed: float, week: int) -> int | None:
-        """The first week from `week` on whose cumulative capacity reaches `needed` (None:
-        not within MAX_WEEKS). Capacity never falls, so bisection finds it."""
-        cum = self.cum
-        while cum[-1] < needed and len(cum) <= MAX_WEEKS:
-            self._draw(min(DRAW_BLOCK, MAX_WEEKS + 1 - len(cum)))
-        if len(cum) <= week:
-            self._draw(week + 1 - len(cum))
-        found = bisect_left(cum, needed, week)
-        return found if found < len(cum) and found <= MAX_WEEKS else None
-
-    def finish(self, prior: float, demand: float, growth: float, start: float) -> float:
-        """The (fractional) week when cumulative capacity covers prior + demand + growth * t."""
-        if math.isinf(start):
+    def finish(self, needed: float, growth: float, start: float) -> float:
+        """The (fractional) week, from `start` on, when cumulative capacity covers
+        ``needed + growth * t`` (infinite: not within MAX_WEEKS)."""
+        if start == math.inf:
             return math.inf  # an earlier release holds the capacity for ever: so is this one
-        week = math.floor(start)
+        cum = self.cum
+        week = math.floor(start)  # an earlier finish: a week already drawn
         while True:
             # The first week covering the demand as it is at `week` comes no earlier than the
             # answer, and no week before it can be the answer: repeat from there until the
             # week covers the demand as it has grown by then (at once without growth).
-            needed = prior + demand + growth * week
-            found = self.covered(needed, week)
-            if found is None:
+            demand = needed + growth * week
+            while cum[-1] < demand and len(cum) <= MAX_WEEKS:
+                self._draw(min(DRAW_BLOCK, MAX_WEEKS + 1 - len(cum)))
+            found = bisect_left(cum, demand, week)
+            if found >= len(cum) or found > MAX_WEEKS:
                 return math.inf
-            if found == week or growth == 0.0:
-                return self._within(found, needed, start)
-            week = found
-
-    def _within(self, week: int, needed: float, start: float) -> float:
-        """The fraction of `week` at which capacity reached `needed`, as a week number."""
-        if week == 0:
-            return 0.0
-        before, reached = self.cum[week - 1], self.cum[week]
-        spent = reached - before
-        fraction = (needed - before) / spent if spent > 0 else 1.0
-        return max(start, week - 1 + min(1.0, max(0.0, fraction)))
+            if found != week and growth != 0.0:
+                week = found
+                continue
+            if found == 0:
+                return 0.0
+            # The fraction of the week at which capacity reached the demand.
+            before = cum[found - 1]
+            spent = cum[found] - before
+            fraction = (demand - before) / spent if spent > 0 else 1.0
+            return max(start, found - 1 + min(1.0, max(0.0, fraction)))
 
 
 def _demand(release: ReleaseWork, rng: random.Random, options: ForecastOptions) -> float:
@@ -233,6 +216,65 @@ def _cut_line(release: ReleaseWork, available: float, options: ForecastOptions) 
     return tuple(fits)
 
 
+def _futures(
+    active: Sequence[ReleaseWork],
+    due_weeks: Sequence[float],
+    history: Sequence[int],
+    options: ForecastOptions,
+) -> tuple[list[list[float]], list[list[float]]]:
+    """Per release: the week each future finishes it, and the capacity left for it by its date."""
+    rng = random.Random(options.seed)
+    finished: list[list[float]] = [[] for _ in active]
+    left_by_date: list[list[float]] = [[] for _ in active]
+    # Every future needs its weeks up to the last release date (the capacity by each date).
+    first_draw = max(1, math.floor(max(0.0, *due_weeks)) + 2)
+    # What each release's loop needs, looked up once: its fixed demand (None: it has epics to
+    # estimate), growth, the whole weeks and the fraction to its date (0 when past), and where
+    # its finishes and its capacity by the date go. The date is within the first draw.
+    steps = []
+    for index, release in enumerate(active):
+        due = max(0.0, due_weeks[index])
+        whole = math.floor(due)
+        steps.append((
+            None if release.empty_epics else float(release.open_items),
+            release.growth_per_week,
+            due, whole, due - whole,
+            finished[index].append,
+            left_by_date[index].append,
+            release,
+        ))  # fmt: skip
+    choices, inf = rng.choices, math.inf
+    for _ in range(options.futures):
+        future = _Future(choices, history, first_draw)
+        cum = future.cum
+        prior, done_at = 0.0, 0.0
+        for fixed, growth, due, whole, part, finish_at, left_at_due, release in steps:
+            demand = _demand(release, rng, options) if fixed is None else fixed
+            needed = prior + demand
+            if growth == 0.0 and done_at != inf and needed <= cum[-1]:
+                # The usual case, inline (about half the simulation's time went to calls):
+                # no growth, covered by the weeks drawn. As in `_Future.finish`.
+                week = math.floor(done_at)
+                found = bisect_left(cum, needed, week)
+                if found > MAX_WEEKS:
+                    done_at = inf  # drawn that far for a late date, but not in sight
+                elif found:
+                    before = cum[found - 1]
+                    spent = cum[found] - before
+                    fraction = (needed - before) / spent if spent > 0 else 1.0
+                    found_at = found - 1 + min(1.0, max(0.0, fraction))
+                    done_at = found_at if found_at > done_at else done_at
+                else:
+                    done_at = 0.0
+            else:
+                done_at = future.finish(needed, growth, done_at)  # grows `cum` as needed
+            finish_at(done_at)
+            at_due = cum[whole] + (cum[whole + 1] - cum[whole]) * part
+            left_at_due(at_due - prior - growth * due)
+            prior = needed + growth * (done_at if done_at != inf else MAX_WEEKS)
+    return finished, left_by_date
+
+
 def simulate(
     releases: Sequence[ReleaseWork],
     throughput: Sequence[int],
@@ -257,25 +299,9 @@ def simulate(
         for release in active:
             results[release.release_id] = NoForecast(release.release_id, reason)
         return results
-    rng = random.Random(options.seed)
     history = list(throughput)
-    finished: list[list[float]] = [[] for _ in active]
-    left_by_date: list[list[float]] = [[] for _ in active]
     due_weeks = [(release.end_date - today).days / 7 for release in active]
-    # Every future needs its weeks up to the last release date (the capacity by each date).
-    first_draw = max(1, math.floor(max(0.0, *due_weeks)) + 2)
-    for _ in range(options.futures):
-        future = _Future(rng, history, first_draw)
-        prior, done_at = 0.0, 0.0
-        for index, release in enumerate(active):
-            demand = _demand(release, rng, options)
-            growth = release.growth_per_week
-            done_at = future.finish(prior, demand, growth, done_at)
-            finished[index].append(done_at)
-            due = max(0.0, due_weeks[index])
-            at_due = future.capacity_at(due)
-            left_by_date[index].append(at_due - prior - growth * due)
-            prior += demand + growth * (done_at if not math.isinf(done_at) else MAX_WEEKS)
+    finished, left_by_date = _futures(active, due_weeks, history, options)
     mean = sum(history) / weeks
     for index, release in enumerate(active):
         times = sorted(finished[index])
