@@ -156,3 +156,39 @@ def test_tracker_reads_changelogs_on_both_flavors() -> None:
             ], flavor  # fmt: skip
             assert fix[0].at.date() == START.date()
             assert changes.get("ACME-1", []) == []
+
+
+def test_tracker_asks_again_only_for_issues_read_since() -> None:
+    """A changelog is read once, until the issue itself is read again (an update, a full
+    read): the outlook asks for the same moved items every sync."""
+    for flavor in ("cloud", "datacenter"):
+        # No search lag: what is tested is when the bot asks again, not when search shows.
+        with SandboxServer(
+            site_data(),
+            flavor=flavor,
+            clock=SiteClock(START),
+            search_lag=0,  # type: ignore[arg-type]
+        ) as site:
+            moved, other = story_of(site, "ACME-3"), story_of(site, "ACME-2")
+            edit(site, moved, {"fixVersions": [{"name": "2027.04"}]})
+            asked: list[str] = []
+            options = ConnectOptions(
+                url=site.url, email=site.email, token=site.token,
+                policy=RetryPolicy(attempts=2), on_request=asked.append,
+            )  # fmt: skip
+            tracker = registry.connect(options)
+            scope = Scope(("ACME",))
+            list(tracker.fetch_items(scope))
+            first = tracker.changelogs([moved, other])
+            assert asked.count("changelog") == 1, flavor
+            assert tracker.changelogs([moved, other]) == first
+            assert asked.count("changelog") == 1, flavor  # nothing was read since
+            edit(site, moved, {"fixVersions": [{"name": "2026.12"}]})
+            assert moved in {item.key for item in tracker.fetch_changed(scope, 30)}
+            again = tracker.changelogs([moved, other])
+            assert asked.count("changelog") == 2, flavor
+            assert [c.after for c in again[moved] if c.field == "fixVersion"][-1] == "2026.12"
+            assert again.get(other, []) == first.get(other, [])
+            list(tracker.fetch_items(scope))  # a full read reads every issue: all asked again
+            tracker.changelogs([other])
+            assert asked.count("changelog") == 3, flavor
