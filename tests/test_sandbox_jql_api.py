@@ -4,6 +4,7 @@ connections."""
 from __future__ import annotations
 
 import socket
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -158,3 +159,38 @@ def test_garbage_content_length_is_a_400(cloud: SandboxServer) -> None:
         )
         reply = conn.recv(4096)
     assert reply.startswith(b"HTTP/1.1 400")
+
+
+def test_a_status_stays_known_when_no_issue_has_it_any_more() -> None:
+    """Statuses are Jira configuration: a query naming one no issue has now still runs (no
+    matches), and a name never in use is still refused. The sandbox learns names from the
+    issues it changed since the last search, not from a rescan of every issue."""
+    with SandboxServer(site_data(), flavor="cloud", search_lag=0) as site:
+        used = Counter(str(i["fields"]["status"]["name"]) for i in site.store.issues.values())
+        rare, common = min(used, key=used.__getitem__), max(used, key=used.__getitem__)
+
+        def search(jql: str) -> requests.Response:
+            return requests.get(
+                f"{site.url}/rest/api/3/search/jql",
+                params={"jql": jql, "fields": "status"},
+                headers=site.auth_headers(),
+                timeout=5,
+            )
+
+        first = search(f'status = "{rare}"')
+        assert first.status_code == 200, first.text
+        assert len(first.json()["issues"]) == used[rare]
+        for key, issue in list(site.store.issues.items()):
+            if issue["fields"]["status"]["name"] == rare:
+                moved = requests.post(
+                    f"{site.url}/_sandbox/issues/{key}/transition",
+                    json={"status": common},
+                    timeout=5,
+                )
+                moved.raise_for_status()
+        after = search(f'status = "{rare}"')
+        assert after.status_code == 200, after.text
+        assert after.json()["issues"] == []
+        unknown = search('status = "Never Used Anywhere"')
+        assert unknown.status_code == 400
+        assert "does not exist for the field 'status'" in unknown.text

@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from roadmap_sync.jql.ast import (
@@ -62,8 +62,12 @@ class SearchEngine:
         self.store = store
         self._sessions: OrderedDict[str, SearchSession] = OrderedDict()
         self._lock = threading.Lock()
-        self._vocabulary_at = -1
-        self._vocabulary_cache: tuple[frozenset[str], ...] = (frozenset(),) * 3
+        self._vocabulary_at = -1  # a journal position: -1 reads every issue
+        self._vocabulary_cache: tuple[frozenset[str], ...] = (
+            frozenset({"epic", "story", "task", "bug", "sub-task"}),
+            frozenset(),
+            frozenset({"highest", "high", "medium", "low", "lowest"}),
+        )
         self._cached: tuple[tuple[str, str, int, object], tuple[str, ...]] | None = None
         # Keyset paging: the last query without its `key > X` bound, its matches, and the one
         # project they all belong to ("" when they span several).
@@ -102,21 +106,32 @@ class SearchEngine:
         )
 
     def _vocabulary(self) -> tuple[frozenset[str], ...]:
-        """Known issue type, status and priority names, rescanned only after a change."""
-        count = self.store.generation
-        if self._vocabulary_at != count:
-            types: set[str] = {"epic", "story", "task", "bug", "sub-task"}
-            statuses: set[str] = set()
-            priorities: set[str] = {"highest", "high", "medium", "low", "lowest"}
-            for issue in list(self.store.issues.values()):
-                fields = issue["fields"]
-                types.add(str((fields.get("issuetype") or {}).get("name", "")).lower())
-                statuses.add(str((fields.get("status") or {}).get("name", "")).lower())
-                priority = fields.get("priority")
-                if isinstance(priority, dict):
-                    priorities.add(str(priority.get("name", "")).lower())
-            self._vocabulary_cache = (frozenset(types), frozenset(statuses), frozenset(priorities))
-            self._vocabulary_at = count
+        """Known issue type, status and priority names: Jira's defaults and every name an issue
+        has had. In Jira they are configuration, so a name stays valid once in use; only the
+        issues changed since the last look are read (a rescan of 100,000 issues took 0.1 s
+        and held up the first search after every change)."""
+        journal = self.store.journal
+        position = journal.position
+        changed = journal.since(self._vocabulary_at)
+        if changed is not None and not changed:
+            return self._vocabulary_cache
+        issues = self.store.issues
+        if changed is None:
+            read: Iterable[Issue | None] = list(issues.values())
+        else:
+            read = [issues.get(key) for key in changed]
+        types, statuses, priorities = (set(names) for names in self._vocabulary_cache)
+        for issue in read:
+            if issue is None:
+                continue  # deleted
+            fields = issue["fields"]
+            types.add(str((fields.get("issuetype") or {}).get("name", "")).lower())
+            statuses.add(str((fields.get("status") or {}).get("name", "")).lower())
+            priority = fields.get("priority")
+            if isinstance(priority, dict):
+                priorities.add(str(priority.get("name", "")).lower())
+        self._vocabulary_cache = (frozenset(types), frozenset(statuses), frozenset(priorities))
+        self._vocabulary_at = position
         return self._vocabulary_cache
 
     def run(
