@@ -17,6 +17,7 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import NamedTuple, TypeVar
 
+from roadmap_sync.core.gc_pause import gc_paused
 from roadmap_sync.core.model import Finding, FindingKind, Verdict
 from roadmap_sync.core.numbers import Counts, Flags, Tally, VerdictCounts, count
 from roadmap_sync.core.records import ItemSnapshot, Snapshot, key_order
@@ -315,7 +316,8 @@ def compute_drift(
         **{release.id: release for release in roadmap.releases},
         None: None,
     }
-    changes = _Changes.between(now, before, plan)
+    with gc_paused():  # a first report builds an entry for each of 80,000 items
+        changes = _Changes.between(now, before, plan)
     counts = count(current.items, releases, today=today)
     previous_counts = None if previous is None else count(previous.items, releases, today=today)
     sections = []

@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import sqlite3
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -29,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, Engine, Row
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from roadmap_sync.core.gc_pause import gc_paused
 from roadmap_sync.core.model import Finding
 from roadmap_sync.core.records import (
     AuditRow,
@@ -420,7 +421,7 @@ class StateStore:
         c = t.item_versions.c
         query = sa.select(*t.ITEM_COLUMNS).where(c.roadmap == roadmap, c.valid_to.is_(None))
         with self._read(f"read current items of {roadmap}") as conn:
-            return _in_key_order(map(t.ItemReader(), conn.execute(query)))
+            return _items_in_key_order(conn, query, t.ItemReader())
 
     # -- retention --------------------------------------------------------------------------------
 
@@ -858,13 +859,38 @@ def _load_snapshot(conn: Connection, run_row: Row[Any], *, labels: bool = True) 
         run_id=run_id,
         roadmap=run_row.roadmap,
         taken_at=run_row.started_at,
-        items=_in_key_order(map(from_row, conn.execute(item_query))),
+        items=_items_in_key_order(conn, item_query, from_row),
         findings=tuple(map(t.finding_from_row, conn.execute(finding_query))),
     )
 
 
-def _in_key_order(items: Iterable[ItemSnapshot]) -> tuple[ItemSnapshot, ...]:
-    return tuple(sorted(items, key=lambda item: key_order(item.key)))
+def _plain_rows(conn: Connection, query: sa.Select[Any]) -> list[Any]:
+    """A snapshot's rows as the driver's own tuples.
+
+    SQLAlchemy's result rows cost almost as much as SQLite's reading of them (0.25 s against
+    0.33 s for an 80,000-item snapshot), and these columns need none of its processing: the
+    readers take texts, numbers, SQLite's 0/1 booleans and JSON lists as either driver hands
+    them. Runs in the connection's transaction, with the statement compiled for its dialect.
+    """
+    compiled = query.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    positions = compiled.positiontup
+    args = tuple(params[name] for name in positions) if positions is not None else params
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(compiled.string, args)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _items_in_key_order(
+    conn: Connection, query: sa.Select[Any], from_row: Callable[[Any], ItemSnapshot]
+) -> tuple[ItemSnapshot, ...]:
+    """A snapshot's items, read and sorted into key order."""
+    with gc_paused():  # 80,000 new records: collections would walk them again and again
+        items = map(from_row, _plain_rows(conn, query))
+        return tuple(sorted(items, key=lambda item: key_order(item.key)))
 
 
 # -- retention ----------------------------------------------------------------------------------
