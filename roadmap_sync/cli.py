@@ -7,6 +7,7 @@ Exit statuses: 0 ok, 1 run failed, 2 bad config or usage, 3 guard refused, 4 cha
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -186,4 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def entry_point() -> None:
     """Console script ``roadmap-sync``."""
-    sys.exit(main())
+    status = main()
+    # At exit the interpreter collects garbage over every object still alive; frozen, they are
+    # skipped, and exit runs as usual otherwise (atexit, flushes, connections closed): 0.2 s
+    # off a 100,000-issue `plan --format json` on Data Center (bench/steady_state.py).
+    gc.freeze()
+    sys.exit(status)
