@@ -180,13 +180,21 @@ class _Future:
             if found != week and growth != 0.0:
                 week = found
                 continue
-            if found == 0:
-                return 0.0
-            # The fraction of the week at which capacity reached the demand.
-            before = cum[found - 1]
-            spent = cum[found] - before
-            fraction = (demand - before) / spent if spent > 0 else 1.0
-            return max(start, found - 1 + min(1.0, max(0.0, fraction)))
+            return _reached(cum, found, demand, start)
+
+
+def _reached(cum: Sequence[float], found: int, demand: float, start: float) -> float:
+    """The (fractional) week, no earlier than `start`, at which capacity reached `demand`,
+    `found` being the first week whose cumulative capacity covers it (infinite: beyond
+    MAX_WEEKS, drawn that far only for a late release date)."""
+    if found > MAX_WEEKS:
+        return math.inf
+    if found == 0:
+        return 0.0
+    before = cum[found - 1]
+    spent = cum[found] - before
+    fraction = (demand - before) / spent if spent > 0 else 1.0
+    return max(start, found - 1 + min(1.0, max(0.0, fraction)))
 
 
 def _demand(release: ReleaseWork, rng: random.Random, options: ForecastOptions) -> float:
@@ -252,20 +260,10 @@ def _futures(
             demand = _demand(release, rng, options) if fixed is None else fixed
             needed = prior + demand
             if growth == 0.0 and done_at != inf and needed <= cum[-1]:
-                # The usual case, inline (about half the simulation's time went to calls):
-                # no growth, covered by the weeks drawn. As in `_Future.finish`.
-                week = math.floor(done_at)
-                found = bisect_left(cum, needed, week)
-                if found > MAX_WEEKS:
-                    done_at = inf  # drawn that far for a late date, but not in sight
-                elif found:
-                    before = cum[found - 1]
-                    spent = cum[found] - before
-                    fraction = (needed - before) / spent if spent > 0 else 1.0
-                    found_at = found - 1 + min(1.0, max(0.0, fraction))
-                    done_at = found_at if found_at > done_at else done_at
-                else:
-                    done_at = 0.0
+                # The usual case, without `finish`'s loop and draws (about half the
+                # simulation's time went to calls): no growth, covered by the weeks drawn.
+                found = bisect_left(cum, needed, math.floor(done_at))
+                done_at = _reached(cum, found, needed, done_at)
             else:
                 done_at = future.finish(needed, growth, done_at)  # grows `cum` as needed
             finish_at(done_at)
