@@ -53,8 +53,7 @@ def stored(works: list[ReleaseWork], today: dt.date = TODAY) -> dict[str, Any]:
 def kept(previous: dict[str, Any], works: list[ReleaseWork], today: dt.date = TODAY) -> bool:
     """Whether a sync seeing `works` keeps the forecasts in `previous`."""
     basis = _basis(works, THROUGHPUT, OPTIONS, today)
-    work = {w.release_id: _work_json(w) for w in works}
-    return _still_current(previous, basis, work, works, THROUGHPUT, OPTIONS, today)
+    return _still_current(previous, basis, works, THROUGHPUT, OPTIONS, today)
 
 
 def test_unchanged_work_keeps_the_forecast() -> None:

@@ -207,7 +207,6 @@ def _work_json(work: ReleaseWork) -> Json:
 def _still_current(
     previous: Mapping[str, Json],
     basis: str,
-    work: Mapping[str, Json],
     works: Sequence[ReleaseWork],
     throughput: Sequence[int],
     options: ForecastOptions,
@@ -226,7 +225,7 @@ def _still_current(
         before = stored.get("work")
         if stored.get("inputs") != basis or not isinstance(before, dict):
             return False
-        now = work[release.release_id]
+        now = _work_json(release)
         weeks = max(1.0, (release.end_date - today).days / 7)
         try:
             moved += (
@@ -375,15 +374,14 @@ class _Outlook:
                 )
             )  # fmt: skip
         options = ForecastOptions(settings.futures, settings.seed, settings.epic_stories)
-        basis = _basis(works, throughput, options, self.today)
-        work = {release.release_id: _work_json(release) for release in works}
-        if _still_current(previous, basis, work, works, throughput, options, self.today):
+        self.inputs = _basis(works, throughput, options, self.today)
+        if _still_current(previous, self.inputs, works, throughput, options, self.today):
             # Kept, with the work it was computed from: small moves add up (_still_current).
-            self.inputs, self.work = basis, {rid: previous[rid]["work"] for rid in work}
+            self.work = {rid: previous[rid]["work"] for rid in (w.release_id for w in works)}
             return {rid: (previous[rid].get("forecast"), previous[rid].get("forecast_reason"))
-                    for rid in work}  # fmt: skip
+                    for rid in self.work}  # fmt: skip
         results = simulate(works, throughput, today=self.today, options=options)
-        self.inputs, self.work = basis, work
+        self.work = {release.release_id: _work_json(release) for release in works}
         return {
             rid: _forecast_json(results.get(rid)) for rid in (r.id for r in self.roadmap.releases)
         }
